@@ -1,0 +1,10 @@
+module github.com/scs-stores/dynamostore
+
+go 1.22
+
+require (
+	github.com/alexedwards/scs/v2 v2.9.0
+	github.com/aws/aws-sdk-go v1.55.8
+)
+
+require github.com/jmespath/go-jmespath v0.4.0 // indirect

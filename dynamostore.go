@@ -50,7 +50,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -341,85 +340,39 @@ func (s *DynamoStore) AllCtx(ctx context.Context) (map[string][]byte, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-
 	n := s.cfg.ScanSegments
-	parts := make([][]session, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for seg := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			parts[seg], errs[seg] = s.scanSegment(ctx, seg, n)
-			if errs[seg] != nil {
-				cancel() // the others' work is wasted now
-			}
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		// Report the failure that stopped the scan, not the cancellations
-		// it caused in the other segments.
-		for _, e := range errs {
-			if e != nil && !errors.Is(e, context.Canceled) {
-				return nil, e
-			}
-		}
-		return nil, err
-	}
-	total := 0
-	for _, p := range parts {
-		total += len(p)
-	}
-	all := make(map[string][]byte, total)
-	for _, p := range parts {
-		for _, ss := range p {
-			all[ss.token] = ss.data
-		}
-	}
-	return all, nil
-}
-
-// session is one entry of All's result.
-type session struct {
-	token string
-	data  []byte
+	return sessionitem.ScanAll(ctx, n, func(ctx context.Context, segment int) ([]sessionitem.Session, error) {
+		return s.scanSegment(ctx, segment, n)
+	})
 }
 
 // scanSegment reads every page of one segment of a scan of the live
 // sessions.
-func (s *DynamoStore) scanSegment(ctx context.Context, segment, total int) ([]session, error) {
+func (s *DynamoStore) scanSegment(ctx context.Context, segment, total int) ([]sessionitem.Session, error) {
 	in := &dynamodb.ScanInput{
-		TableName:            aws.String(s.cfg.Table),
-		ConsistentRead:       aws.Bool(s.cfg.ConsistentRead),
-		ProjectionExpression: aws.String("#t, #d"),
-		FilterExpression:     aws.String("#e > :now"),
-		ExpressionAttributeNames: map[string]*string{
-			"#t": aws.String(s.cfg.Token),
-			"#d": aws.String(s.cfg.Data),
-			"#e": aws.String(s.cfg.Expiry),
-		},
+		TableName:                aws.String(s.cfg.Table),
+		ConsistentRead:           aws.Bool(s.cfg.ConsistentRead),
+		ProjectionExpression:     aws.String(sessionitem.ScanProjection),
+		FilterExpression:         aws.String(sessionitem.ScanFilter(s.cfg.Prefix)),
+		ExpressionAttributeNames: aws.StringMap(sessionitem.ScanNames(s.cfg.Names)),
 		ExpressionAttributeValues: map[string]*dynamodb.AttributeValue{
-			":now": {N: aws.String(strconv.FormatInt(time.Now().UnixNano(), 10))},
+			sessionitem.NowPlaceholder: {N: aws.String(strconv.FormatInt(time.Now().UnixNano(), 10))},
 		},
 	}
 	if s.cfg.Prefix != "" {
-		in.FilterExpression = aws.String("#e > :now AND begins_with(#t, :prefix)")
-		in.ExpressionAttributeValues[":prefix"] = &dynamodb.AttributeValue{S: aws.String(s.cfg.Prefix)}
+		in.ExpressionAttributeValues[sessionitem.PrefixPlaceholder] = &dynamodb.AttributeValue{S: aws.String(s.cfg.Prefix)}
 	}
 	if total > 1 {
 		in.Segment, in.TotalSegments = aws.Int64(int64(segment)), aws.Int64(int64(total))
 	}
-	var found []session
+	var found []sessionitem.Session
 	for {
 		out, err := s.client.ScanWithContext(ctx, in)
 		if err != nil {
 			return nil, s.wrap(ctx, "scan", err)
 		}
 		if found == nil {
-			found = make([]session, 0, len(out.Items))
+			found = make([]sessionitem.Session, 0, len(out.Items))
 		}
 		for _, item := range out.Items {
 			key, data := item[s.cfg.Token], item[s.cfg.Data]
@@ -430,7 +383,7 @@ func (s *DynamoStore) scanSegment(ctx context.Context, segment, total int) ([]se
 				return nil, sessionitem.MalformedError(s.cfg.Table, s.cfg.Data, "is missing or not binary")
 			}
 			if token, ok := sessionitem.TokenFromKey(s.cfg.Prefix, *key.S); ok {
-				found = append(found, session{token, data.B})
+				found = append(found, sessionitem.Session{Token: token, Data: data.B})
 			}
 		}
 		if len(out.LastEvaluatedKey) == 0 {
@@ -462,29 +415,24 @@ func (s *DynamoStore) PingCtx(ctx context.Context) error {
 	return checkTable(s.cfg.Names, out.Table)
 }
 
-// checkTable returns an error wrapping ErrTableNotReady unless table is
-// ACTIVE or UPDATING and keyed by the token attribute alone, of type S.
+// checkTable applies sessionitem.CheckTable to a table's description.
 func checkTable(n sessionitem.Names, table *dynamodb.TableDescription) error {
 	if table == nil {
 		return fmt.Errorf("%w: table %q: DynamoDB described no table", ErrTableNotReady, n.Table)
 	}
-	switch status := aws.StringValue(table.TableStatus); status {
-	case dynamodb.TableStatusActive, dynamodb.TableStatusUpdating:
-	default:
-		return fmt.Errorf("%w: table %q is %s, not ACTIVE", ErrTableNotReady, n.Table, status)
+	return sessionitem.CheckTable(n, tableInfo(table))
+}
+
+// tableInfo returns what sessionitem needs to know of a table's description.
+func tableInfo(table *dynamodb.TableDescription) sessionitem.Table {
+	t := sessionitem.Table{Status: aws.StringValue(table.TableStatus), Types: map[string]string{}}
+	for _, k := range table.KeySchema {
+		t.Keys = append(t.Keys, sessionitem.KeyElement{Name: aws.StringValue(k.AttributeName), Type: aws.StringValue(k.KeyType)})
 	}
-	keyType := ""
-	for _, def := range table.AttributeDefinitions {
-		if aws.StringValue(def.AttributeName) == n.Token {
-			keyType = aws.StringValue(def.AttributeType)
-		}
+	for _, d := range table.AttributeDefinitions {
+		t.Types[aws.StringValue(d.AttributeName)] = aws.StringValue(d.AttributeType)
 	}
-	ks := table.KeySchema
-	if len(ks) != 1 || aws.StringValue(ks[0].AttributeName) != n.Token ||
-		aws.StringValue(ks[0].KeyType) != dynamodb.KeyTypeHash || keyType != dynamodb.ScalarAttributeTypeS {
-		return fmt.Errorf("%w: table %q must have the hash key %q of type S and no sort key", ErrTableNotReady, n.Table, n.Token)
-	}
-	return nil
+	return t
 }
 
 // wrap returns err from a DynamoDB call, naming the operation and the table;

@@ -1,0 +1,384 @@
+package sessionitem_test
+
+import (
+	"errors"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scs-stores/dynamostore/internal/sessionitem"
+)
+
+func TestKeyAcceptsOnlyTokensDynamoDBCanHold(t *testing.T) {
+	tests := []struct {
+		name, prefix, token string
+		want                string
+		ok                  bool
+	}{
+		{"empty", "", "", "", false},
+		{"empty behind a prefix", "app:", "", "", false},
+		{"plain", "", "abc", "abc", true},
+		{"prefixed", "app:", "abc", "app:abc", true},
+		{"exactly 2048 bytes", "", strings.Repeat("a", 2048), strings.Repeat("a", 2048), true},
+		{"2049 bytes", "", strings.Repeat("a", 2049), "", false},
+		{"prefix pushes over 2048", "ab", strings.Repeat("a", 2047), "", false},
+		{"prefix reaches exactly 2048", "ab", strings.Repeat("a", 2046), "ab" + strings.Repeat("a", 2046), true},
+		{"2048 bytes of multi-byte runes", "", strings.Repeat("é", 1024), strings.Repeat("é", 1024), true},
+		{"invalid UTF-8", "", "ab\xffcd", "", false},
+		{"truncated rune", "", "ab\xc3", "", false},
+		{"control characters are valid", "", "a\x00b\tc\n\x7f", "a\x00b\tc\n\x7f", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := sessionitem.Key(tt.prefix, tt.token)
+			if got != tt.want || ok != tt.ok {
+				t.Errorf("Key(%q, %.20q) = %.20q, %v; want %.20q, %v", tt.prefix, tt.token, got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+func TestTokenFromKeyStripsPrefixAndRejectsOthers(t *testing.T) {
+	tests := []struct {
+		prefix, key, want string
+		ok                bool
+	}{
+		{"", "abc", "abc", true},
+		{"app:", "app:abc", "abc", true},
+		{"app:", "other:abc", "", false},
+		{"app:", "app:", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := sessionitem.TokenFromKey(tt.prefix, tt.key)
+		if ok != tt.ok || (ok && got != tt.want) {
+			t.Errorf("TokenFromKey(%q, %q) = %q, %v; want %q, %v", tt.prefix, tt.key, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestEncodeExpiryWritesNanosAndTTLNeverEarlier(t *testing.T) {
+	tests := []struct {
+		name            string
+		expiry          time.Time
+		wantNs, wantTTL string
+	}{
+		{"whole second", time.Unix(1700000000, 0), "1700000000000000000", "1700000001"},
+		{"fraction rounds down then adds one", time.Unix(1700000000, 999999999), "1700000000999999999", "1700000001"},
+		{"unix epoch", time.Unix(0, 0), "0", "1"},
+		{"before epoch, whole", time.Unix(-5, 0), "-5000000000", "-4"},
+		{"before epoch, fraction", time.Unix(-5, 500), "-4999999500", "-4"},
+		{"zero time clamps to min int64", time.Time{}, strconv.FormatInt(math.MinInt64, 10), "-9223372036"},
+		{"year 9999 clamps to max int64", time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), strconv.FormatInt(math.MaxInt64, 10), "9223372037"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ns, ttl := sessionitem.EncodeExpiry(tt.expiry)
+			if ns != tt.wantNs || ttl != tt.wantTTL {
+				t.Fatalf("EncodeExpiry(%v) = %s, %s; want %s, %s", tt.expiry, ns, ttl, tt.wantNs, tt.wantTTL)
+			}
+			n, ok1 := new(big.Int).SetString(ns, 10)
+			secs, ok2 := new(big.Int).SetString(ttl, 10)
+			if !ok1 || !ok2 {
+				t.Fatalf("EncodeExpiry(%v) = %s, %s: not integers", tt.expiry, ns, ttl)
+			}
+			// The ttl, in seconds, is never earlier than the expiry.
+			if new(big.Int).Mul(secs, big.NewInt(1e9)).Cmp(n) < 0 {
+				t.Errorf("ttl %s s is earlier than expiry %s ns", secs, n)
+			}
+		})
+	}
+}
+
+func TestExpiryNanosClampsOutOfRange(t *testing.T) {
+	if got := sessionitem.ExpiryNanos(time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC)); got != math.MinInt64 {
+		t.Errorf("year 1000: %d, want min int64", got)
+	}
+	if got := sessionitem.ExpiryNanos(time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)); got != math.MaxInt64 {
+		t.Errorf("year 3000: %d, want max int64", got)
+	}
+	now := time.Now()
+	if got := sessionitem.ExpiryNanos(now); got != now.UnixNano() {
+		t.Errorf("now: %d, want %d", got, now.UnixNano())
+	}
+}
+
+func TestDecodeExpiryParsesEveryNumberForm(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+	}{
+		{"0", 0},
+		{"1700000000000000000", 1700000000000000000},
+		{"-1", -1},
+		{"-1700000000000000000", -1700000000000000000},
+		{"1.7e18", 1700000000000000000},
+		{"1.7E18", 1700000000000000000},
+		{"17e17", 1700000000000000000},
+		{"1.5", 1},
+		{"-1.5", -1},
+		{"1e30", math.MaxInt64},
+		{"-1e30", math.MinInt64},
+		{"9223372036854775807", math.MaxInt64},
+		{"9223372036854775808", math.MaxInt64},
+		{"-9223372036854775808", math.MinInt64},
+		{"-9223372036854775809", math.MinInt64},
+	}
+	for _, tt := range tests {
+		got, err := sessionitem.DecodeExpiry(tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("DecodeExpiry(%q) = %d, %v; want %d, nil", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+func TestDecodeExpiryRejectsGarbage(t *testing.T) {
+	for _, in := range []string{"", " ", "abc", "12a", "NaN", "nan", "1e", "--1", "0x10", "1 2"} {
+		if got, err := sessionitem.DecodeExpiry(in); err == nil {
+			t.Errorf("DecodeExpiry(%q) = %d, nil; want an error", in, got)
+		}
+	}
+}
+
+func TestExpiredAtTheBoundary(t *testing.T) {
+	now := time.Unix(1700000000, 500)
+	ns := now.UnixNano()
+	tests := []struct {
+		expiry int64
+		want   bool
+	}{
+		{ns - 1, true},
+		{ns, true}, // an item expires at its expiry instant
+		{ns + 1, false},
+		{math.MinInt64, true},
+		{math.MaxInt64, false},
+	}
+	for _, tt := range tests {
+		if got := sessionitem.Expired(tt.expiry, now); got != tt.want {
+			t.Errorf("Expired(%d, %d) = %v, want %v", tt.expiry, ns, got, tt.want)
+		}
+	}
+}
+
+func TestNumberSizeCountsSignificantDigits(t *testing.T) {
+	tests := []struct {
+		n    string
+		want int
+	}{
+		{"0", 1},
+		{"1", 2},
+		{"12", 2},
+		{"123", 3},
+		{"1234", 3},
+		{"100", 2},     // trailing zeros are not significant
+		{"000123", 3},  // nor leading ones
+		{"0.5", 2},     // the decimal point is not a digit
+		{"120.50", 3},  // "1205"
+		{"-1", 3},      // a minus sign costs a byte
+		{"-1234", 4},   //
+		{"1e5", 2},     // the exponent is not counted
+		{"1.25E-3", 3}, //
+		{"1700000000000000000", 2},
+		{"1700000000999999999", 11},
+		{strconv.FormatInt(math.MaxInt64, 10), 11},
+		{strconv.FormatInt(math.MinInt64, 10), 12},
+	}
+	for _, tt := range tests {
+		if got := sessionitem.NumberSize(tt.n); got != tt.want {
+			t.Errorf("NumberSize(%q) = %d, want %d", tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestItemSizeAddsNamesAndValues(t *testing.T) {
+	n := sessionitem.DefaultConfig().Names
+	// token(5)+key(10) + data(4)+100 + expiry(6)+NumberSize("1700000000000000001")=11 + ttl(3)+NumberSize("1700000001")=6
+	got := sessionitem.ItemSize(n, 10, 100, "1700000000000000001", "1700000001")
+	if want := 5 + 10 + 4 + 100 + 6 + 11 + 3 + 6; got != want {
+		t.Errorf("ItemSize = %d, want %d", got, want)
+	}
+	long := sessionitem.Names{Table: "tbl", Token: "my token", Data: "a.b", Expiry: "e", TTL: "tt"}
+	got = sessionitem.ItemSize(long, 0, 0, "0", "1")
+	if want := 8 + 3 + 1 + 1 + 2 + 2; got != want {
+		t.Errorf("ItemSize with custom names = %d, want %d", got, want)
+	}
+}
+
+func TestCheckSizeRefusesOnlyOverTheLimit(t *testing.T) {
+	if err := sessionitem.CheckSize("tbl", sessionitem.MaxItemBytes); err != nil {
+		t.Errorf("CheckSize(MaxItemBytes) = %v, want nil", err)
+	}
+	err := sessionitem.CheckSize("tbl", sessionitem.MaxItemBytes+1)
+	if !errors.Is(err, sessionitem.ErrItemTooLarge) || !strings.Contains(err.Error(), `"tbl"`) {
+		t.Errorf("CheckSize(MaxItemBytes+1) = %v, want ErrItemTooLarge naming the table", err)
+	}
+}
+
+func TestMalformedErrorNamesTableAndAttribute(t *testing.T) {
+	err := sessionitem.MalformedError("sessions", "expiry", "is missing")
+	if !errors.Is(err, sessionitem.ErrMalformedItem) {
+		t.Fatalf("%v does not match ErrMalformedItem", err)
+	}
+	for _, s := range []string{`"sessions"`, `"expiry"`, "is missing"} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("%q does not contain %s", err, s)
+		}
+	}
+}
+
+func TestDefaultConfigIsTheSeedDefaults(t *testing.T) {
+	c := sessionitem.DefaultConfig()
+	want := sessionitem.Names{Table: "scs_session", Token: "token", Data: "data", Expiry: "expiry", TTL: "ttl"}
+	if c.Names != want || !c.ConsistentRead || c.ScanSegments != 4 || c.Prefix != "" {
+		t.Errorf("DefaultConfig() = %+v", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("DefaultConfig().Validate() = %v", err)
+	}
+}
+
+func TestFillDefaultsReplacesOnlyEmptyNames(t *testing.T) {
+	n := sessionitem.Names{Data: "payload", TTL: "expires_at"}
+	n.FillDefaults()
+	want := sessionitem.Names{Table: "scs_session", Token: "token", Data: "payload", Expiry: "expiry", TTL: "expires_at"}
+	if n != want {
+		t.Errorf("FillDefaults() = %+v, want %+v", n, want)
+	}
+}
+
+func TestValidateAcceptsWhatDynamoDBAccepts(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*sessionitem.Config)
+	}{
+		{"reserved words and odd characters", func(c *sessionitem.Config) {
+			c.Token, c.Data, c.Expiry, c.TTL = "key", "name", "a.b", "my data"
+		}},
+		{"shortest table name", func(c *sessionitem.Config) { c.Table = "abc" }},
+		{"longest table name", func(c *sessionitem.Config) { c.Table = strings.Repeat("a", 255) }},
+		{"table name of every allowed character", func(c *sessionitem.Config) { c.Table = "azAZ09_-." }},
+		{"255-byte token name", func(c *sessionitem.Config) { c.Token = strings.Repeat("t", 255) }},
+		{"64 KB data name", func(c *sessionitem.Config) { c.Data = strings.Repeat("d", 64*1024) }},
+		{"prefix of 2047 bytes", func(c *sessionitem.Config) { c.Prefix = strings.Repeat("p", 2047) }},
+		{"one scan segment", func(c *sessionitem.Config) { c.ScanSegments = 1 }},
+		{"most scan segments", func(c *sessionitem.Config) { c.ScanSegments = sessionitem.MaxScanSegments }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := sessionitem.DefaultConfig()
+			tt.edit(&c)
+			if err := c.Validate(); err != nil {
+				t.Errorf("Validate() = %v, want nil", err)
+			}
+		})
+	}
+}
+
+func TestValidateRefusesEachInvalidSetting(t *testing.T) {
+	tests := []struct {
+		name    string
+		edit    func(*sessionitem.Config)
+		mention string
+	}{
+		{"table name too short", func(c *sessionitem.Config) { c.Table = "ab" }, "3 to 255"},
+		{"empty table name", func(c *sessionitem.Config) { c.Table = "" }, "3 to 255"},
+		{"table name too long", func(c *sessionitem.Config) { c.Table = strings.Repeat("a", 256) }, "3 to 255"},
+		{"table name with a space", func(c *sessionitem.Config) { c.Table = "my table" }, "may hold only"},
+		{"table name with a non-ASCII letter", func(c *sessionitem.Config) { c.Table = "tablé" }, "may hold only"},
+		{"empty token name", func(c *sessionitem.Config) { c.Token = "" }, "token attribute name is empty"},
+		{"empty data name", func(c *sessionitem.Config) { c.Data = "" }, "data attribute name is empty"},
+		{"empty expiry name", func(c *sessionitem.Config) { c.Expiry = "" }, "expiry attribute name is empty"},
+		{"empty ttl name", func(c *sessionitem.Config) { c.TTL = "" }, "ttl attribute name is empty"},
+		{"token name over 255 bytes", func(c *sessionitem.Config) { c.Token = strings.Repeat("t", 256) }, "longer than 255"},
+		{"data name over 64 KB", func(c *sessionitem.Config) { c.Data = strings.Repeat("d", 64*1024+1) }, "longer than 65536"},
+		{"invalid UTF-8 name", func(c *sessionitem.Config) { c.Expiry = "e\xff" }, "not valid UTF-8"},
+		{"two attributes with one name", func(c *sessionitem.Config) { c.TTL = "expiry" }, `both named "expiry"`},
+		{"token and data with one name", func(c *sessionitem.Config) { c.Data = "token" }, `both named "token"`},
+		{"prefix of 2048 bytes", func(c *sessionitem.Config) { c.Prefix = strings.Repeat("p", 2048) }, "token prefix"},
+		{"prefix not UTF-8", func(c *sessionitem.Config) { c.Prefix = "\xff" }, "token prefix"},
+		{"zero scan segments", func(c *sessionitem.Config) { c.ScanSegments = 0 }, "scan segments"},
+		{"too many scan segments", func(c *sessionitem.Config) { c.ScanSegments = sessionitem.MaxScanSegments + 1 }, "scan segments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := sessionitem.DefaultConfig()
+			tt.edit(&c)
+			err := c.Validate()
+			if !errors.Is(err, sessionitem.ErrInvalidConfig) {
+				t.Fatalf("Validate() = %v, want ErrInvalidConfig", err)
+			}
+			if !strings.Contains(err.Error(), tt.mention) {
+				t.Errorf("Validate() = %q, want it to mention %q", err, tt.mention)
+			}
+		})
+	}
+}
+
+func TestCheckTable(t *testing.T) {
+	n := sessionitem.DefaultConfig().Names
+	good := func() sessionitem.Table {
+		return sessionitem.Table{
+			Status: "ACTIVE",
+			Keys:   []sessionitem.KeyElement{{Name: "token", Type: "HASH"}},
+			Types:  map[string]string{"token": "S"},
+		}
+	}
+	tests := []struct {
+		name  string
+		edit  func(*sessionitem.Table)
+		ready bool
+	}{
+		{"active", func(*sessionitem.Table) {}, true},
+		{"updating", func(t *sessionitem.Table) { t.Status = "UPDATING" }, true},
+		{"creating", func(t *sessionitem.Table) { t.Status = "CREATING" }, false},
+		{"deleting", func(t *sessionitem.Table) { t.Status = "DELETING" }, false},
+		{"no status", func(t *sessionitem.Table) { t.Status = "" }, false},
+		{"other hash key", func(t *sessionitem.Table) {
+			t.Keys[0].Name = "id"
+			t.Types = map[string]string{"id": "S"}
+		}, false},
+		{"hash key of type N", func(t *sessionitem.Table) { t.Types["token"] = "N" }, false},
+		{"hash key of type B", func(t *sessionitem.Table) { t.Types["token"] = "B" }, false},
+		{"hash key type not described", func(t *sessionitem.Table) { t.Types = map[string]string{} }, false},
+		{"token is the range key", func(t *sessionitem.Table) { t.Keys[0].Type = "RANGE" }, false},
+		{"with a sort key", func(t *sessionitem.Table) {
+			t.Keys = append(t.Keys, sessionitem.KeyElement{Name: "sk", Type: "RANGE"})
+			t.Types["sk"] = "S"
+		}, false},
+		{"no key schema", func(t *sessionitem.Table) { t.Keys = nil }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tbl := good()
+			tt.edit(&tbl)
+			err := sessionitem.CheckTable(n, tbl)
+			if tt.ready {
+				if err != nil {
+					t.Fatalf("CheckTable = %v, want nil", err)
+				}
+				return
+			}
+			if !errors.Is(err, sessionitem.ErrTableNotReady) || !strings.Contains(err.Error(), `"scs_session"`) {
+				t.Fatalf("CheckTable = %v, want ErrTableNotReady naming the table", err)
+			}
+		})
+	}
+}
+
+func TestCheckKeySchemaIgnoresStatus(t *testing.T) {
+	n := sessionitem.DefaultConfig().Names
+	tbl := sessionitem.Table{
+		Status: "CREATING",
+		Keys:   []sessionitem.KeyElement{{Name: "token", Type: "HASH"}},
+		Types:  map[string]string{"token": "S"},
+	}
+	if err := sessionitem.CheckKeySchema(n, tbl); err != nil {
+		t.Errorf("CheckKeySchema = %v, want nil", err)
+	}
+	tbl.Types["token"] = "N"
+	if err := sessionitem.CheckKeySchema(n, tbl); !errors.Is(err, sessionitem.ErrTableNotReady) {
+		t.Errorf("CheckKeySchema = %v, want ErrTableNotReady", err)
+	}
+}

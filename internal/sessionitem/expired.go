@@ -1,0 +1,175 @@
+package sessionitem
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Expressions of DeleteExpired: a Scan that finds the expired items, and a
+// conditional DeleteItem for each. They use the placeholders of the Scan of
+// All (TokenPlaceholder, ExpiryPlaceholder, NowPlaceholder and
+// PrefixPlaceholder) with ExpiredNames.
+const (
+	// ExpiredProjection reads back the key and the expiry as they are, so
+	// that the delete can check that the expiry has not changed since.
+	ExpiredProjection = "#t, #e"
+
+	// ReadExpiryPlaceholder stands for the expiry number read by the Scan,
+	// exactly as DynamoDB returned it.
+	ReadExpiryPlaceholder = ":expiry"
+
+	// DeleteExpiredCondition holds when the item still has the expiry the
+	// Scan read: an item committed (renewed) since, or already deleted,
+	// fails it and is left alone.
+	DeleteExpiredCondition = "#e = :expiry"
+)
+
+// ExpiredFilter returns the filter expression that keeps the items that had
+// expired at :now and, with a prefix, whose token begins with :prefix. An
+// item whose expiry is missing or not a number never matches.
+func ExpiredFilter(prefix string) string {
+	if prefix == "" {
+		return "#e <= :now"
+	}
+	return "#e <= :now AND begins_with(#t, :prefix)"
+}
+
+// ExpiredNames maps the placeholders of ExpiredProjection, ExpiredFilter and
+// DeleteExpiredCondition to n's attribute names.
+func ExpiredNames(n Names) map[string]string {
+	return map[string]string{
+		TokenPlaceholder:  n.Token,
+		ExpiryPlaceholder: n.Expiry,
+	}
+}
+
+// DeleteConditionNames maps the placeholder of DeleteExpiredCondition to
+// n's expiry attribute name.
+func DeleteConditionNames(n Names) map[string]string {
+	return map[string]string{ExpiryPlaceholder: n.Expiry}
+}
+
+// ForSegments calls work for each of the segments 0 to n-1 in its own
+// goroutine and returns the sum of the counts they return. When one fails,
+// the others' context is cancelled and the first failure that is not such a
+// cancellation is returned, with the count that all of them reached, so that
+// a caller can report work already done.
+func ForSegments(ctx context.Context, n int, work func(ctx context.Context, segment int) (int, error)) (int, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	counts := make([]int, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for seg := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			counts[seg], errs[seg] = work(ctx, seg)
+			if errs[seg] != nil {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	total := 0
+	for _, c := range counts {
+		total += c
+	}
+	if err := errors.Join(errs...); err != nil {
+		for _, e := range errs {
+			if e != nil && !errors.Is(e, context.Canceled) {
+				return total, e
+			}
+		}
+		return total, err
+	}
+	return total, nil
+}
+
+// Table statuses, as DynamoDB names them.
+const (
+	StatusCreating = "CREATING"
+	StatusActive   = "ACTIVE"
+	StatusUpdating = "UPDATING"
+)
+
+// TableUsable reports whether a table in the given status serves requests
+// (ACTIVE or UPDATING), and returns an error wrapping ErrTableNotReady for a
+// status it will not leave by waiting (DELETING, ARCHIVED, ...). A table
+// that is CREATING is neither: wait and describe it again.
+func TableUsable(table, status string) (bool, error) {
+	switch status {
+	case StatusActive, StatusUpdating:
+		return true, nil
+	case StatusCreating:
+		return false, nil
+	}
+	return false, fmt.Errorf("%w: table %q is %s", ErrTableNotReady, table, status)
+}
+
+// Poll intervals of WaitUsable: the first wait, and the longest.
+const (
+	FirstPollInterval = 100 * time.Millisecond
+	MaxPollInterval   = 2 * time.Second
+)
+
+// WaitUsable calls describe until the table it describes is usable (see
+// TableUsable) and returns that description. It waits FirstPollInterval
+// after the first call and twice as long after each further one, up to
+// MaxPollInterval. It returns describe's error as it is, TableUsable's
+// error, or, when ctx ends first, an error wrapping ctx's.
+func WaitUsable(ctx context.Context, table string, describe func(context.Context) (Table, error)) (Table, error) {
+	wait := FirstPollInterval
+	for {
+		t, err := describe(ctx)
+		if err != nil {
+			return Table{}, err
+		}
+		ok, err := TableUsable(table, t.Status)
+		if err != nil || ok {
+			return t, err
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return Table{}, fmt.Errorf("dynamostore: waiting for table %q to become ACTIVE: %w", table, ctx.Err())
+		case <-timer.C:
+		}
+		wait = min(2*wait, MaxPollInterval)
+	}
+}
+
+// Time To Live statuses, as DynamoDB names them.
+const (
+	TTLEnabled   = "ENABLED"
+	TTLEnabling  = "ENABLING"
+	TTLDisabled  = "DISABLED"
+	TTLDisabling = "DISABLING"
+)
+
+// TTLNeedsEnabling reports, from a table's Time To Live status and the
+// attribute it is on, whether Time To Live must be enabled on n's ttl
+// attribute. An empty status counts as DISABLED. It is false, with no error,
+// when Time To Live is ENABLED or ENABLING on the ttl attribute. It returns an
+// error wrapping ErrTableNotReady when Time To Live is on (or being turned
+// on) for another attribute, since a table has only one, or is being
+// disabled, which DynamoDB must finish before it can be enabled again.
+func TTLNeedsEnabling(n Names, status, attribute string) (bool, error) {
+	switch status {
+	case "", TTLDisabled:
+		return true, nil
+	case TTLEnabled, TTLEnabling:
+		if attribute != n.TTL {
+			return false, fmt.Errorf("%w: table %q has Time To Live on attribute %q, not on the store's ttl attribute %q: disable it, or name that attribute as the ttl attribute",
+				ErrTableNotReady, n.Table, attribute, n.TTL)
+		}
+		return false, nil
+	case TTLDisabling:
+		return false, fmt.Errorf("%w: Time To Live of table %q is being disabled; try again once it is DISABLED", ErrTableNotReady, n.Table)
+	}
+	return false, fmt.Errorf("%w: table %q has the unknown Time To Live status %q", ErrTableNotReady, n.Table, status)
+}

@@ -367,7 +367,8 @@ func TestAllReadsEveryPageOfEverySegment(t *testing.T) {
 	counter := &ddbtest2.Counter{}
 	db := ddbtest2.Client(t, counter)
 	table := ddbtest2.NewTable(t, db, "token")
-	// 12 items of 200 KB are 2.4 MB: more than two 1 MB scan pages.
+	// 12 items of 350 KB are 4.2 MB: over four 1 MB scan pages, so at least
+	// one of three segments reads more than one page.
 	want := map[string][]byte{}
 	w, err := awsv2.New(db, awsv2.WithTable(table))
 	if err != nil {
@@ -375,7 +376,7 @@ func TestAllReadsEveryPageOfEverySegment(t *testing.T) {
 	}
 	for i := range 12 {
 		tok := fmt.Sprintf("tok%02d", i)
-		want[tok] = bytes.Repeat([]byte{byte(i)}, 200*1024)
+		want[tok] = bytes.Repeat([]byte{byte(i)}, 350*1024)
 		if err := w.Commit(tok, want[tok], time.Now().Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
@@ -392,7 +393,7 @@ func TestAllReadsEveryPageOfEverySegment(t *testing.T) {
 				t.Fatal(err)
 			}
 			if n := counter.Count() - before; n <= int64(segments) {
-				t.Errorf("All sent %d Scan requests for %d segments; want more, since 2.4 MB takes several pages", n, segments)
+				t.Errorf("All sent %d Scan requests for %d segments; want more, since 4.2 MB takes several pages", n, segments)
 			}
 			if len(got) != len(want) {
 				t.Fatalf("All found %d sessions; want %d", len(got), len(want))

@@ -27,6 +27,11 @@ func Client(t testing.TB, rt http.RoundTripper, extra *aws.Config) *dynamodb.Dyn
 	t.Helper()
 	endpoint := testenv.Endpoint(t)
 	sess, err := session.NewSession(&aws.Config{
+		// A client of its own: with AWS_CA_BUNDLE set, NewSession writes the
+		// CA pool into its HTTP client's transport, which for the default
+		// client is http.DefaultClient's, a data race with any request in
+		// flight when tests make clients in parallel.
+		HTTPClient:  &http.Client{},
 		Region:      aws.String("us-east-1"),
 		Endpoint:    aws.String(endpoint),
 		Credentials: credentials.NewStaticCredentials("local", "local", ""),

@@ -1,0 +1,371 @@
+// Command bench measures what testing.B fits badly, and summarises what it
+// measures well.
+//
+// With -sessions (the default), it loads that many live sessions into a
+// fresh table of the DynamoDB server at $DYNAMODB_ENDPOINT (DynamoDB Local,
+// started by scripts/ddblocal.sh) and times the store's All over them with
+// each of the -segments counts, -rounds times in a rotating order, reporting
+// the median time, the speed-up over the sequential Scan (1 segment) measured
+// in the same run, and the peak growth of the Go heap during the call.
+//
+// With -ratios, it reads the output of `go test -bench` (several runs in one
+// file are fine) and prints, for each store benchmark, the medians of its
+// results beside those of the bare SDK call and their ratio.
+//
+//	scripts/ddblocal.sh -- go run ./cmd/bench -sessions 10000,100000
+//	go run ./cmd/bench -sessions '' -ratios bench-results/overhead.txt
+package main
+
+//lint:file-ignore SA1019 aws-sdk-go v1 is what the store under test is built on.
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"runtime"
+	"runtime/metrics"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go/aws"
+	"github.com/aws/aws-sdk-go/aws/credentials"
+	"github.com/aws/aws-sdk-go/aws/session"
+	"github.com/aws/aws-sdk-go/service/dynamodb"
+
+	"github.com/scs-stores/dynamostore"
+	"github.com/scs-stores/dynamostore/internal/sessionitem"
+)
+
+func main() {
+	sessions := flag.String("sessions", "10000", "comma-separated table sizes to time All on; empty for none")
+	segments := flag.String("segments", fmt.Sprintf("1,%d,8,16", sessionitem.DefaultScanSegments), "comma-separated segment counts; 1 is the sequential Scan every other is compared with")
+	size := flag.Int("size", 1024, "bytes of data in each session")
+	rounds := flag.Int("rounds", 3, "times each segment count is timed, in rotating order; the median is reported")
+	loaders := flag.Int("loaders", 4, "goroutines loading the table with BatchWriteItem")
+	ratios := flag.String("ratios", "", "comma-separated files of `go test -bench` output to summarise as store/bare ratios")
+	flag.Parse()
+
+	if *ratios != "" {
+		if err := printRatios(strings.Split(*ratios, ",")); err != nil {
+			fail(err)
+		}
+	}
+	sizes, err := ints(*sessions)
+	if err != nil {
+		fail(fmt.Errorf("-sessions: %w", err))
+	}
+	segs, err := ints(*segments)
+	if err != nil || len(segs) == 0 || segs[0] != 1 {
+		fail(fmt.Errorf("-segments must start with 1, the sequential Scan: %q", *segments))
+	}
+	if len(sizes) == 0 {
+		return
+	}
+	if *rounds < 1 || *size < 0 || *loaders < 1 {
+		fail(errors.New("-rounds and -loaders must be at least 1 and -size at least 0"))
+	}
+	endpoint := os.Getenv("DYNAMODB_ENDPOINT")
+	if endpoint == "" {
+		fail(errors.New("DYNAMODB_ENDPOINT is not set: run through scripts/ddblocal.sh"))
+	}
+	db, err := client(endpoint)
+	if err != nil {
+		fail(err)
+	}
+	for _, n := range sizes {
+		if err := benchAll(db, n, *size, segs, *rounds, *loaders); err != nil {
+			fail(err)
+		}
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "bench:", err)
+	os.Exit(1)
+}
+
+// ints parses a comma-separated list of positive integers.
+func ints(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q is not a positive integer", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// client returns a client of the server at endpoint whose transport keeps
+// enough idle connections for 16 segments and the loaders.
+func client(endpoint string) (*dynamodb.DynamoDB, error) {
+	sess, err := session.NewSession(&aws.Config{
+		Region:      aws.String("us-east-1"),
+		Endpoint:    aws.String(endpoint),
+		Credentials: credentials.NewStaticCredentials("bench", "bench", ""),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("aws session: %w", err)
+	}
+	tr := &http.Transport{MaxIdleConns: 64, MaxIdleConnsPerHost: 64, IdleConnTimeout: time.Minute}
+	return dynamodb.New(sess, &aws.Config{HTTPClient: &http.Client{Transport: tr}}), nil
+}
+
+// benchAll loads n sessions of size bytes into a new table and prints how
+// long All takes on it, and how much it grows the heap, with each number
+// of segments.
+func benchAll(db *dynamodb.DynamoDB, n, size int, segs []int, rounds, loaders int) error {
+	ctx := context.Background()
+	table := fmt.Sprintf("bench_all_%d_%d", n, time.Now().UnixNano())
+	_, err := db.CreateTableWithContext(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(table),
+		BillingMode:          aws.String(dynamodb.BillingModePayPerRequest),
+		AttributeDefinitions: []*dynamodb.AttributeDefinition{{AttributeName: aws.String("token"), AttributeType: aws.String("S")}},
+		KeySchema:            []*dynamodb.KeySchemaElement{{AttributeName: aws.String("token"), KeyType: aws.String("HASH")}},
+	})
+	if err != nil {
+		return fmt.Errorf("create table: %w", err)
+	}
+	defer func() {
+		_, _ = db.DeleteTable(&dynamodb.DeleteTableInput{TableName: aws.String(table)})
+	}()
+	start := time.Now()
+	if err := load(ctx, db, table, n, size, loaders); err != nil {
+		return err
+	}
+	fmt.Printf("\nAll over %d sessions of %d bytes (loaded in %.1fs with %d BatchWriteItem goroutines), %d rounds:\n",
+		n, size, time.Since(start).Seconds(), loaders, rounds)
+
+	stores := make(map[int]*dynamostore.DynamoStore, len(segs))
+	for _, seg := range segs {
+		s, err := dynamostore.NewStore(db, dynamostore.WithTable(table), dynamostore.WithScanSegments(seg))
+		if err != nil {
+			return err
+		}
+		stores[seg] = s
+	}
+	// One untimed All warms DynamoDB Local's JIT and the connection pool.
+	if _, err := stores[segs[len(segs)-1]].All(); err != nil {
+		return fmt.Errorf("all: %w", err)
+	}
+	times := make(map[int][]time.Duration, len(segs))
+	peaks := make(map[int][]uint64, len(segs))
+	allocs := make(map[int][]uint64, len(segs))
+	for r := range rounds {
+		for i := range segs {
+			seg := segs[(i+r)%len(segs)]
+			d, peak, alloc, err := timeAll(stores[seg], n)
+			if err != nil {
+				return fmt.Errorf("all with %d segments: %w", seg, err)
+			}
+			times[seg] = append(times[seg], d)
+			peaks[seg] = append(peaks[seg], peak)
+			allocs[seg] = append(allocs[seg], alloc)
+		}
+	}
+	seq := median(times[1])
+	fmt.Printf("%-10s %12s %10s %14s %14s\n", "segments", "time", "speed-up", "peak heap", "allocated")
+	for _, seg := range segs {
+		name := strconv.Itoa(seg)
+		if seg == sessionitem.DefaultScanSegments {
+			name += " (default)"
+		}
+		t := median(times[seg])
+		fmt.Printf("%-10s %12s %9.2fx %11.1f MB %11.1f MB\n", name, t.Round(time.Millisecond),
+			seq.Seconds()/t.Seconds(), mb(median(peaks[seg])), mb(median(allocs[seg])))
+	}
+	return nil
+}
+
+func mb(b uint64) float64 { return float64(b) / (1 << 20) }
+
+// timeAll calls s.All after a garbage collection and returns how long it
+// took, how far the heap grew above where it started (sampled every
+// millisecond, and once more with the result still held), and how many
+// bytes it allocated.
+func timeAll(s *dynamostore.DynamoStore, want int) (time.Duration, uint64, uint64, error) {
+	runtime.GC()
+	samples := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/allocs:bytes"}}
+	read := func() (heap, allocated uint64) {
+		metrics.Read(samples)
+		return samples[0].Value.Uint64(), samples[1].Value.Uint64()
+	}
+	base, alloc0 := read()
+	var peak uint64
+	var mu sync.Mutex
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				metrics.Read(s)
+				mu.Lock()
+				peak = max(peak, s[0].Value.Uint64())
+				mu.Unlock()
+			}
+		}
+	}()
+	start := time.Now()
+	all, err := s.All()
+	d := time.Since(start)
+	close(stop)
+	<-done
+	heap, alloc1 := read()
+	peak = max(peak, heap)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	if len(all) != want {
+		return 0, 0, 0, fmt.Errorf("got %d sessions, want %d", len(all), want)
+	}
+	runtime.KeepAlive(all)
+	return d, peak - min(base, peak), alloc1 - alloc0, nil
+}
+
+// load writes n live sessions of size random bytes under random 43
+// character tokens, like SCS's, 25 to a BatchWriteItem request, from the
+// given number of goroutines.
+func load(ctx context.Context, db *dynamodb.DynamoDB, table string, n, size, loaders int) error {
+	expiry := time.Now().Add(24 * time.Hour)
+	expiryN, ttlN := sessionitem.EncodeExpiry(expiry)
+	batches := make(chan []*dynamodb.WriteRequest)
+	errs := make(chan error, loaders)
+	var wg sync.WaitGroup
+	for range loaders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for reqs := range batches {
+				pending := map[string][]*dynamodb.WriteRequest{table: reqs}
+				for len(pending) > 0 {
+					out, err := db.BatchWriteItemWithContext(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+					if err != nil {
+						errs <- fmt.Errorf("load: %w", err)
+						for range batches { // let the producer finish
+						}
+						return
+					}
+					pending = out.UnprocessedItems
+				}
+			}
+		}()
+	}
+	for i := 0; i < n; i += 25 {
+		reqs := make([]*dynamodb.WriteRequest, 0, 25)
+		for j := i; j < min(i+25, n); j++ {
+			tok, data := make([]byte, 32), make([]byte, size)
+			_, _ = rand.Read(tok)
+			_, _ = rand.Read(data)
+			reqs = append(reqs, &dynamodb.WriteRequest{PutRequest: &dynamodb.PutRequest{Item: map[string]*dynamodb.AttributeValue{
+				"token":  {S: aws.String(base64.RawURLEncoding.EncodeToString(tok))},
+				"data":   {B: data},
+				"expiry": {N: aws.String(expiryN)},
+				"ttl":    {N: aws.String(ttlN)},
+			}}})
+		}
+		batches <- reqs
+	}
+	close(batches)
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+func median[T time.Duration | uint64 | float64](xs []T) T {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// printRatios reads `go test -bench` output and prints the median of each
+// store benchmark's results beside the bare call's, and their ratio.
+func printRatios(files []string) error {
+	results := map[string]map[string][]float64{} // benchmark -> unit -> values
+	var names []string
+	for _, f := range files {
+		file, err := os.Open(f)
+		if err != nil {
+			return err
+		}
+		sc := bufio.NewScanner(file)
+		for sc.Scan() {
+			fields := strings.Fields(sc.Text())
+			if len(fields) < 4 || !strings.HasPrefix(fields[0], "Benchmark") {
+				continue
+			}
+			name := fields[0]
+			if i := strings.LastIndexByte(name, '-'); i > 0 {
+				if _, err := strconv.Atoi(name[i+1:]); err == nil {
+					name = name[:i] // the GOMAXPROCS suffix
+				}
+			}
+			if results[name] == nil {
+				results[name] = map[string][]float64{}
+				names = append(names, name)
+			}
+			for i := 2; i+1 < len(fields); i += 2 {
+				if v, err := strconv.ParseFloat(fields[i], 64); err == nil {
+					results[name][fields[i+1]] = append(results[name][fields[i+1]], v)
+				}
+			}
+		}
+		file.Close()
+		if err := sc.Err(); err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+	}
+	bareOf := func(name string) string {
+		switch name {
+		case "BenchmarkFind":
+			return "BenchmarkBareGetItem"
+		case "BenchmarkCommit":
+			return "BenchmarkBarePutItem"
+		case "BenchmarkDelete":
+			return "BenchmarkBareDeleteItem"
+		}
+		if base, ok := strings.CutSuffix(name, "/store"); ok {
+			return base + "/bare"
+		}
+		return ""
+	}
+	fmt.Printf("%-36s %-10s %5s %14s %14s %8s\n", "store benchmark (median of runs)", "unit", "runs", "store", "bare", "ratio")
+	for _, name := range names {
+		bare := results[bareOf(name)]
+		if bare == nil {
+			continue
+		}
+		for _, unit := range []string{"ns/op", "B/op", "allocs/op", "ops/s", "p50-us", "p99-us"} {
+			sv, bv := results[name][unit], bare[unit]
+			if len(sv) == 0 || len(bv) == 0 {
+				continue
+			}
+			s, b := median(sv), median(bv)
+			ratio := "-"
+			if b != 0 {
+				ratio = fmt.Sprintf("%.3f", s/b)
+			}
+			fmt.Printf("%-36s %-10s %5d %14.1f %14.1f %8s\n", strings.TrimPrefix(name, "Benchmark"), unit, len(sv), s, b, ratio)
+		}
+	}
+	return nil
+}

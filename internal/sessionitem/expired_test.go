@@ -1,0 +1,182 @@
+package sessionitem_test
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scs-stores/dynamostore/internal/sessionitem"
+)
+
+func TestExpiredExpressionsUseOnlyPlaceholdersTheyDefine(t *testing.T) {
+	n := sessionitem.Names{Table: "tbl", Token: "key", Data: "my data", Expiry: "a.b", TTL: "ttl"}
+	names := sessionitem.ExpiredNames(n)
+	if names["#t"] != "key" || names["#e"] != "a.b" || len(names) != 2 {
+		t.Fatalf("ExpiredNames = %v, want #t and #e only", names)
+	}
+	if got := sessionitem.ExpiredFilter(""); got != "#e <= :now" {
+		t.Errorf("ExpiredFilter(\"\") = %q", got)
+	}
+	if got := sessionitem.ExpiredFilter("app:"); got != "#e <= :now AND begins_with(#t, :prefix)" {
+		t.Errorf("ExpiredFilter(\"app:\") = %q", got)
+	}
+	placeholder := regexp.MustCompile(`#\w+`)
+	for _, expr := range []string{sessionitem.ExpiredProjection, sessionitem.ExpiredFilter("p")} {
+		for _, p := range placeholder.FindAllString(expr, -1) {
+			if _, ok := names[p]; !ok {
+				t.Errorf("%q uses %s, which ExpiredNames does not define", expr, p)
+			}
+		}
+	}
+	cond := sessionitem.DeleteConditionNames(n)
+	if len(cond) != 1 || cond["#e"] != "a.b" {
+		t.Errorf("DeleteConditionNames = %v, want only #e", cond)
+	}
+	if !strings.Contains(sessionitem.DeleteExpiredCondition, sessionitem.ReadExpiryPlaceholder) {
+		t.Errorf("DeleteExpiredCondition %q does not compare with %s", sessionitem.DeleteExpiredCondition, sessionitem.ReadExpiryPlaceholder)
+	}
+}
+
+func TestTableUsable(t *testing.T) {
+	for _, tc := range []struct {
+		status  string
+		usable  bool
+		wantErr bool
+	}{
+		{"ACTIVE", true, false},
+		{"UPDATING", true, false},
+		{"CREATING", false, false},
+		{"DELETING", false, true},
+		{"ARCHIVED", false, true},
+		{"INACCESSIBLE_ENCRYPTION_CREDENTIALS", false, true},
+		{"", false, true},
+	} {
+		usable, err := sessionitem.TableUsable("tbl", tc.status)
+		if usable != tc.usable || (err != nil) != tc.wantErr {
+			t.Errorf("TableUsable(%q) = %v, %v; want %v, error %v", tc.status, usable, err, tc.usable, tc.wantErr)
+		}
+		if err != nil && !errors.Is(err, sessionitem.ErrTableNotReady) {
+			t.Errorf("TableUsable(%q) error %v does not wrap ErrTableNotReady", tc.status, err)
+		}
+	}
+}
+
+func TestTTLNeedsEnabling(t *testing.T) {
+	n := sessionitem.DefaultConfig().Names
+	for _, tc := range []struct {
+		status, attr string
+		need         bool
+		errHas       string // "" for no error
+	}{
+		{"", "", true, ""},
+		{"DISABLED", "", true, ""},
+		{"ENABLED", "ttl", false, ""},
+		{"ENABLING", "ttl", false, ""},
+		{"ENABLED", "expires_at", false, `"expires_at"`},
+		{"ENABLING", "other", false, `"other"`},
+		{"DISABLING", "ttl", false, "being disabled"},
+		{"SOMETHING_NEW", "ttl", false, "unknown"},
+	} {
+		need, err := sessionitem.TTLNeedsEnabling(n, tc.status, tc.attr)
+		if need != tc.need {
+			t.Errorf("TTLNeedsEnabling(%q, %q) need = %v, want %v", tc.status, tc.attr, need, tc.need)
+		}
+		switch {
+		case tc.errHas == "" && err != nil:
+			t.Errorf("TTLNeedsEnabling(%q, %q) = %v, want no error", tc.status, tc.attr, err)
+		case tc.errHas != "" && (!errors.Is(err, sessionitem.ErrTableNotReady) || !strings.Contains(err.Error(), tc.errHas)):
+			t.Errorf("TTLNeedsEnabling(%q, %q) = %v, want ErrTableNotReady mentioning %s", tc.status, tc.attr, err, tc.errHas)
+		}
+	}
+}
+
+// describeSeq returns a describe function that reports the given statuses in
+// turn, and counts its calls.
+func describeSeq(calls *int, statuses ...string) func(context.Context) (sessionitem.Table, error) {
+	return func(context.Context) (sessionitem.Table, error) {
+		s := statuses[min(*calls, len(statuses)-1)]
+		*calls++
+		return sessionitem.Table{Status: s}, nil
+	}
+}
+
+func TestWaitUsablePollsUntilActive(t *testing.T) {
+	calls := 0
+	start := time.Now()
+	got, err := sessionitem.WaitUsable(context.Background(), "tbl", describeSeq(&calls, "CREATING", "CREATING", "ACTIVE"))
+	if err != nil || got.Status != "ACTIVE" || calls != 3 {
+		t.Fatalf("WaitUsable = %v, %v after %d calls; want ACTIVE after 3", got, err, calls)
+	}
+	// Two waits: 100ms then 200ms.
+	if elapsed := time.Since(start); elapsed < 300*time.Millisecond {
+		t.Errorf("WaitUsable returned after %v, want the 300ms of its two polls' back-off", elapsed)
+	}
+}
+
+func TestWaitUsableStopsOnErrorsAndStatesItCannotLeave(t *testing.T) {
+	calls := 0
+	if _, err := sessionitem.WaitUsable(context.Background(), "tbl", describeSeq(&calls, "CREATING", "DELETING")); !errors.Is(err, sessionitem.ErrTableNotReady) || calls != 2 {
+		t.Errorf("WaitUsable on a table being deleted = %v after %d calls, want ErrTableNotReady after 2", err, calls)
+	}
+	boom := errors.New("boom")
+	_, err := sessionitem.WaitUsable(context.Background(), "tbl", func(context.Context) (sessionitem.Table, error) {
+		return sessionitem.Table{}, boom
+	})
+	if !errors.Is(err, boom) {
+		t.Errorf("WaitUsable with a failing describe = %v, want boom", err)
+	}
+}
+
+func TestWaitUsableEndsWithTheContext(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
+	defer cancel()
+	calls := 0
+	start := time.Now()
+	_, err := sessionitem.WaitUsable(ctx, "tbl", describeSeq(&calls, "CREATING"))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("WaitUsable = %v, want an error wrapping context.DeadlineExceeded", err)
+	}
+	if elapsed := time.Since(start); elapsed > 2*time.Second {
+		t.Errorf("WaitUsable returned %v after it started, long after its 250ms deadline", elapsed)
+	}
+	if calls < 2 || calls > 3 {
+		t.Errorf("describe called %d times in 250ms, want 2 or 3 (polls at 0, 100 and 300ms)", calls)
+	}
+}
+
+func TestForSegmentsSumsCounts(t *testing.T) {
+	got, err := sessionitem.ForSegments(context.Background(), 4, func(_ context.Context, seg int) (int, error) {
+		return seg + 1, nil
+	})
+	if err != nil || got != 10 {
+		t.Fatalf("ForSegments = %d, %v; want 10, nil", got, err)
+	}
+}
+
+func TestForSegmentsReturnsFirstFailureWithCountSoFar(t *testing.T) {
+	boom := errors.New("boom")
+	got, err := sessionitem.ForSegments(context.Background(), 3, func(ctx context.Context, seg int) (int, error) {
+		if seg == 1 {
+			return 2, boom
+		}
+		<-ctx.Done() // the others run until the failure cancels them
+		return 1, ctx.Err()
+	})
+	if !errors.Is(err, boom) || errors.Is(err, context.Canceled) || got != 4 {
+		t.Fatalf("ForSegments = %d, %v; want 4 and boom alone", got, err)
+	}
+}
+
+func TestForSegmentsWithCancelledContextReturnsCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := sessionitem.ForSegments(ctx, 2, func(ctx context.Context, _ int) (int, error) {
+		return 0, ctx.Err()
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("ForSegments = %v, want context.Canceled", err)
+	}
+}

@@ -407,19 +407,11 @@ func (s *DynamoStore) Ping() error {
 
 // PingCtx is Ping with a context.
 func (s *DynamoStore) PingCtx(ctx context.Context) error {
-	out, err := s.client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(s.cfg.Table)})
+	t, err := s.describeTable(ctx)
 	if err != nil {
-		return s.wrap(ctx, "describe", err)
+		return err
 	}
-	return checkTable(s.cfg.Names, out.Table)
-}
-
-// checkTable applies sessionitem.CheckTable to a table's description.
-func checkTable(n sessionitem.Names, table *types.TableDescription) error {
-	if table == nil {
-		return fmt.Errorf("%w: table %q: DynamoDB described no table", ErrTableNotReady, n.Table)
-	}
-	return sessionitem.CheckTable(n, tableInfo(table))
+	return sessionitem.CheckTable(s.cfg.Names, t)
 }
 
 // tableInfo returns what sessionitem needs to know of a table's description.

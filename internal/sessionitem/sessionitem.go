@@ -239,15 +239,29 @@ func ItemSize(n Names, keyBytes, dataBytes int, expiryN, ttlN string) int {
 		len(n.TTL) + NumberSize(ttlN)
 }
 
-// NumberSize returns the bytes DynamoDB counts for the number n: one byte for
-// every two significant digits, rounded up, plus one byte, plus one for a
-// negative number. Leading and trailing zeros are not significant.
+// NumberSize returns the bytes DynamoDB counts for the number n, as measured
+// on DynamoDB Local: one byte per base-100 digit (a pair of decimal digits
+// aligned on the decimal point) from the first non-zero pair to the last,
+// plus one byte, plus one for a negative number. So 1000 (10|00) counts 2
+// bytes, 1001 (10|01) 3, and 120.5 (1|20|.50) 4. A number whose significant
+// digits straddle a pair boundary counts one byte more than half its
+// significant digits suggest.
 func NumberSize(n string) int {
 	neg := strings.HasPrefix(n, "-")
-	mant, _, _ := strings.Cut(strings.TrimLeft(n, "+-"), "e")
-	mant, _, _ = strings.Cut(mant, "E")
-	digits := strings.Trim(strings.Replace(mant, ".", "", 1), "0")
-	size := (len(digits)+1)/2 + 1
+	mant, exp, _ := strings.Cut(strings.ToLower(strings.TrimLeft(n, "+-")), "e")
+	e, _ := strconv.Atoi(exp)
+	whole, frac, _ := strings.Cut(mant, ".")
+	digits := whole + frac
+	point := len(whole) + e // the decimal point's place in digits
+	trimmed := strings.TrimLeft(digits, "0")
+	point -= len(digits) - len(trimmed)
+	digits = strings.TrimRight(trimmed, "0")
+	size := 1
+	if digits != "" {
+		// The pair of the digit at place i is floor((i-point)/2).
+		first, last := (0-point)>>1, (len(digits)-1-point)>>1
+		size += last - first + 1
+	}
 	if neg {
 		size++
 	}

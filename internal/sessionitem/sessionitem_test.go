@@ -162,7 +162,10 @@ func TestExpiredAtTheBoundary(t *testing.T) {
 	}
 }
 
-func TestNumberSizeCountsSignificantDigits(t *testing.T) {
+// The sizes below were measured on DynamoDB Local 3.3.0, as the largest item
+// with the number that it accepts (see TestNumberSizeAgreesWithDynamoDB in
+// the store's tests, which checks NumberSize against the server).
+func TestNumberSizeCountsBase100Digits(t *testing.T) {
 	tests := []struct {
 		n    string
 		want int
@@ -170,18 +173,32 @@ func TestNumberSizeCountsSignificantDigits(t *testing.T) {
 		{"0", 1},
 		{"1", 2},
 		{"12", 2},
+		{"99", 2},
 		{"123", 3},
 		{"1234", 3},
-		{"100", 2},     // trailing zeros are not significant
-		{"000123", 3},  // nor leading ones
-		{"0.5", 2},     // the decimal point is not a digit
-		{"120.50", 3},  // "1205"
-		{"-1", 3},      // a minus sign costs a byte
-		{"-1234", 4},   //
-		{"1e5", 2},     // the exponent is not counted
-		{"1.25E-3", 3}, //
-		{"1700000000000000000", 2},
-		{"1700000000999999999", 11},
+		{"100", 2},   // 1|00: trailing zero pairs are not counted
+		{"1000", 2},  // 10|00
+		{"101", 3},   // 1|01
+		{"1001", 3},  // 10|01
+		{"10001", 4}, // 1|00|01
+		{"000123", 3},
+		{"0.5", 2},    // .50
+		{"0.05", 2},   // .05
+		{"1.25", 3},   // 1|.25
+		{"120.5", 4},  // 1|20|.50
+		{"120.50", 4}, //
+		{"-1", 3},     // a minus sign costs a byte
+		{"-12", 3},
+		{"-123", 4},
+		{"-100", 3},
+		{"1e5", 2},                  // 10|00|00
+		{"1E5", 2},                  //
+		{"1.25E-3", 3},              // .00|12|50
+		{"1700000000000000000", 3},  // 1|70|00...
+		{"4102444800000000000", 6},  // 4|10|24|44|80|00...
+		{"4102444801", 6},           // 41|02|44|48|01
+		{"4102444800123456789", 11}, //
+		{"-4102444800123456789", 12},
 		{strconv.FormatInt(math.MaxInt64, 10), 11},
 		{strconv.FormatInt(math.MinInt64, 10), 12},
 	}

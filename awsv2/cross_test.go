@@ -3,6 +3,7 @@ package awsv2_test
 //lint:file-ignore SA1019 this test shares a table with the v1 package, built on aws-sdk-go v1.
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -164,4 +165,30 @@ func deref(item map[string]types.AttributeValue) map[string]any {
 		}
 	}
 	return m
+}
+
+func TestEachPackageDeletesTheOthersExpiredSessions(t *testing.T) {
+	v1, v2 := crossStores(t, "")
+	past, future := time.Now().Add(-time.Minute), time.Now().Add(time.Hour)
+	for _, c := range []struct {
+		store store
+		token string
+		at    time.Time
+	}{{v1, "v1-dead", past}, {v2, "v2-dead", past}, {v1, "v1-live", future}, {v2, "v2-live", future}} {
+		if err := c.store.Commit(c.token, []byte("x"), c.at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := v2.DeleteExpired(context.Background()); err != nil || n != 2 {
+		t.Fatalf("awsv2 DeleteExpired = %d, %v; want 2 (one from each package), nil", n, err)
+	}
+	if err := v2.Commit("v2-dead", []byte("x"), past); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := v1.DeleteExpired(context.Background()); err != nil || n != 1 {
+		t.Fatalf("v1 DeleteExpired = %d, %v; want 1 (the awsv2 session), nil", n, err)
+	}
+	if all, err := v1.All(); err != nil || len(all) != 2 || all["v1-live"] == nil || all["v2-live"] == nil {
+		t.Fatalf("All = %q, %v; want the two live sessions", all, err)
+	}
 }

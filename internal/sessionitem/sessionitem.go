@@ -249,7 +249,10 @@ func ItemSize(n Names, keyBytes, dataBytes int, expiryN, ttlN string) int {
 func NumberSize(n string) int {
 	neg := strings.HasPrefix(n, "-")
 	mant, exp, _ := strings.Cut(strings.ToLower(strings.TrimLeft(n, "+-")), "e")
-	e, _ := strconv.Atoi(exp)
+	e := 0
+	if exp != "" { // Atoi("") would allocate an error on every Commit
+		e, _ = strconv.Atoi(exp)
+	}
 	whole, frac, _ := strings.Cut(mant, ".")
 	digits := whole + frac
 	point := len(whole) + e // the decimal point's place in digits

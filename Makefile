@@ -10,3 +10,22 @@ test:
 # server's data kept in .demo-data so that sessions outlive a restart.
 demo:
 	./scripts/ddblocal.sh --db-path .demo-data -- go run ./cmd/demo
+
+# Runs the benchmarks that BENCHMARKS.md reports, on DynamoDB Local, keeping
+# the raw output in bench-results/: the store beside the bare SDK calls on an
+# in-process fake DynamoDB and without I/O (10 interleaved runs), round trips
+# to DynamoDB Local from 1 and 16 goroutines (3 runs), and cmd/bench's All
+# over BENCH_SESSIONS sessions of 1 KB; it ends with the medians and the
+# store/bare ratios. About 8 minutes on 2 cores;
+# `make bench BENCH_SESSIONS=10000,100000` adds the 100,000-session table.
+BENCH_SESSIONS ?= 10000
+bench:
+	mkdir -p bench-results
+	./scripts/ddblocal.sh -- bash -euo pipefail -c '\
+	  for i in 1 2 3 4 5 6 7 8 9 10; do \
+	    go test -run "^$$" -bench "^Benchmark(BareGetItem|Find|BarePutItem|Commit|BareDeleteItem|Delete|OwnWork)$$" \
+	      -benchmem -benchtime 500ms -count=1 .; \
+	  done | tee bench-results/overhead.txt; \
+	  go test -run "^$$" -bench "^BenchmarkLocal$$" -count=3 -timeout 30m . | tee bench-results/local.txt; \
+	  go run ./cmd/bench -sessions "$(BENCH_SESSIONS)" | tee bench-results/all.txt; \
+	  go run ./cmd/bench -sessions "" -ratios bench-results/overhead.txt,bench-results/local.txt | tee bench-results/ratios.txt'

@@ -6,7 +6,8 @@
 // started by scripts/ddblocal.sh) and times the store's All over them with
 // each of the -segments counts, -rounds times in a rotating order, reporting
 // the median time, the speed-up over the sequential Scan (1 segment) measured
-// in the same run, and the peak growth of the Go heap during the call.
+// in the same run, and the peak growth of the Go heap during the call; beside
+// them, the same for a Scan written by hand with the bare SDK.
 //
 // With -ratios, it reads the output of `go test -bench` (several runs in one
 // file are fine) and prints, for each store benchmark, the medians of its
@@ -161,13 +162,19 @@ func benchAll(db *dynamodb.DynamoDB, n, size int, segs []int, rounds, loaders in
 	if _, err := stores[segs[len(segs)-1]].All(); err != nil {
 		return fmt.Errorf("all: %w", err)
 	}
-	times := make(map[int][]time.Duration, len(segs))
-	peaks := make(map[int][]uint64, len(segs))
-	allocs := make(map[int][]uint64, len(segs))
+	// Segment count 0 stands for the bare SDK's sequential Scan.
+	runs := append([]int{0}, segs...)
+	times := make(map[int][]time.Duration, len(runs))
+	peaks := make(map[int][]uint64, len(runs))
+	allocs := make(map[int][]uint64, len(runs))
 	for r := range rounds {
-		for i := range segs {
-			seg := segs[(i+r)%len(segs)]
-			d, peak, alloc, err := timeAll(stores[seg], n)
+		for i := range runs {
+			seg := runs[(i+r)%len(runs)]
+			all := func() (map[string][]byte, error) { return bareScan(ctx, db, table) }
+			if seg > 0 {
+				all = stores[seg].All
+			}
+			d, peak, alloc, err := timeAll(all, n)
 			if err != nil {
 				return fmt.Errorf("all with %d segments: %w", seg, err)
 			}
@@ -177,26 +184,51 @@ func benchAll(db *dynamodb.DynamoDB, n, size int, segs []int, rounds, loaders in
 		}
 	}
 	seq := median(times[1])
-	fmt.Printf("%-10s %12s %10s %14s %14s\n", "segments", "time", "speed-up", "peak heap", "allocated")
-	for _, seg := range segs {
+	fmt.Printf("%-26s %12s %10s %14s %14s\n", "segments", "time", "speed-up", "peak heap", "allocated")
+	for _, seg := range runs {
 		name := strconv.Itoa(seg)
-		if seg == sessionitem.DefaultScanSegments {
+		switch seg {
+		case 0:
+			name = "bare SDK Scan, 1 segment"
+		case sessionitem.DefaultScanSegments:
 			name += " (default)"
 		}
 		t := median(times[seg])
-		fmt.Printf("%-10s %12s %9.2fx %11.1f MB %11.1f MB\n", name, t.Round(time.Millisecond),
+		fmt.Printf("%-26s %12s %9.2fx %11.1f MB %11.1f MB\n", name, t.Round(time.Millisecond),
 			seq.Seconds()/t.Seconds(), mb(median(peaks[seg])), mb(median(allocs[seg])))
 	}
 	return nil
 }
 
+// bareScan is what a program would write by hand to do what All does with
+// one segment: the same Scan, every page, into a map.
+func bareScan(ctx context.Context, db *dynamodb.DynamoDB, table string) (map[string][]byte, error) {
+	all := map[string][]byte{}
+	err := db.ScanPagesWithContext(ctx, &dynamodb.ScanInput{
+		TableName:                aws.String(table),
+		ConsistentRead:           aws.Bool(true),
+		ProjectionExpression:     aws.String("#t, #d"),
+		FilterExpression:         aws.String("#e > :now"),
+		ExpressionAttributeNames: map[string]*string{"#t": aws.String("token"), "#d": aws.String("data"), "#e": aws.String("expiry")},
+		ExpressionAttributeValues: map[string]*dynamodb.AttributeValue{
+			":now": {N: aws.String(strconv.FormatInt(time.Now().UnixNano(), 10))},
+		},
+	}, func(page *dynamodb.ScanOutput, _ bool) bool {
+		for _, item := range page.Items {
+			all[aws.StringValue(item["token"].S)] = item["data"].B
+		}
+		return true
+	})
+	return all, err
+}
+
 func mb(b uint64) float64 { return float64(b) / (1 << 20) }
 
-// timeAll calls s.All after a garbage collection and returns how long it
+// timeAll calls all after a garbage collection and returns how long it
 // took, how far the heap grew above where it started (sampled every
 // millisecond, and once more with the result still held), and how many
 // bytes it allocated.
-func timeAll(s *dynamostore.DynamoStore, want int) (time.Duration, uint64, uint64, error) {
+func timeAll(all func() (map[string][]byte, error), want int) (time.Duration, uint64, uint64, error) {
 	runtime.GC()
 	samples := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/allocs:bytes"}}
 	read := func() (heap, allocated uint64) {
@@ -226,7 +258,7 @@ func timeAll(s *dynamostore.DynamoStore, want int) (time.Duration, uint64, uint6
 		}
 	}()
 	start := time.Now()
-	all, err := s.All()
+	got, err := all()
 	d := time.Since(start)
 	close(stop)
 	<-done
@@ -235,10 +267,10 @@ func timeAll(s *dynamostore.DynamoStore, want int) (time.Duration, uint64, uint6
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	if len(all) != want {
-		return 0, 0, 0, fmt.Errorf("got %d sessions, want %d", len(all), want)
+	if len(got) != want {
+		return 0, 0, 0, fmt.Errorf("got %d sessions, want %d", len(got), want)
 	}
-	runtime.KeepAlive(all)
+	runtime.KeepAlive(got)
 	return d, peak - min(base, peak), alloc1 - alloc0, nil
 }
 
@@ -289,6 +321,33 @@ func load(ctx context.Context, db *dynamodb.DynamoDB, table string, n, size, loa
 	wg.Wait()
 	close(errs)
 	return <-errs
+}
+
+// ratio formats s/b, or "-" when b is 0.
+func ratio(s, b float64) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", s/b)
+}
+
+// pairedRatio returns the median of s[i]/b[i], the ratios of runs made one
+// after the other, which cancels the drift of a shared machine's load
+// between runs; "-" when the runs do not pair up.
+func pairedRatio(s, b []float64) string {
+	if len(s) != len(b) {
+		return "-"
+	}
+	var rs []float64
+	for i := range s {
+		if b[i] != 0 {
+			rs = append(rs, s[i]/b[i])
+		}
+	}
+	if len(rs) == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", median(rs))
 }
 
 func median[T time.Duration | uint64 | float64](xs []T) T {
@@ -348,7 +407,8 @@ func printRatios(files []string) error {
 		}
 		return ""
 	}
-	fmt.Printf("%-36s %-10s %5s %14s %14s %8s\n", "store benchmark (median of runs)", "unit", "runs", "store", "bare", "ratio")
+	fmt.Println("Store beside bare SDK call: medians over runs; \"paired\" is the median of the runs' own store/bare ratios")
+	fmt.Printf("%-28s %-10s %4s %13s %13s %7s %7s\n", "benchmark", "unit", "runs", "store", "bare", "ratio", "paired")
 	for _, name := range names {
 		bare := results[bareOf(name)]
 		if bare == nil {
@@ -359,13 +419,32 @@ func printRatios(files []string) error {
 			if len(sv) == 0 || len(bv) == 0 {
 				continue
 			}
-			s, b := median(sv), median(bv)
-			ratio := "-"
-			if b != 0 {
-				ratio = fmt.Sprintf("%.3f", s/b)
-			}
-			fmt.Printf("%-36s %-10s %5d %14.1f %14.1f %8s\n", strings.TrimPrefix(name, "Benchmark"), unit, len(sv), s, b, ratio)
+			fmt.Printf("%-28s %-10s %4d %13.1f %13.1f %7s %7s\n", strings.TrimPrefix(name, "Benchmark"), unit, len(sv),
+				median(sv), median(bv), ratio(median(sv), median(bv)), pairedRatio(sv, bv))
 		}
+	}
+	// What the store adds, measured without I/O by BenchmarkOwnWork, as a
+	// share of the whole bare call on the fake server.
+	header := false
+	for _, op := range []struct{ name, bare string }{
+		{"Find", "BenchmarkBareGetItem"}, {"Commit", "BenchmarkBarePutItem"}, {"Delete", "BenchmarkBareDeleteItem"},
+	} {
+		own, ownBare, call := results["BenchmarkOwnWork/"+op.name+"/store"], results["BenchmarkOwnWork/"+op.name+"/bare"], results[op.bare]
+		if own == nil || ownBare == nil || call == nil || len(own["ns/op"]) == 0 || len(ownBare["ns/op"]) == 0 || len(call["ns/op"]) == 0 {
+			continue
+		}
+		if !header {
+			fmt.Printf("\nTime and allocations the store adds to a call (BenchmarkOwnWork store - bare, medians),\nas a share of the bare SDK call on the fake server:\n")
+			fmt.Printf("%-8s %12s %12s %16s %8s\n", "call", "added ns", "added allocs", "bare call ns", "share")
+			header = true
+		}
+		added := median(own["ns/op"]) - median(ownBare["ns/op"])
+		allocs := 0.0
+		if len(own["allocs/op"]) > 0 && len(ownBare["allocs/op"]) > 0 {
+			allocs = median(own["allocs/op"]) - median(ownBare["allocs/op"])
+		}
+		whole := median(call["ns/op"])
+		fmt.Printf("%-8s %12.0f %12.0f %16.0f %7.2f%%\n", op.name, added, allocs, whole, 100*added/whole)
 	}
 	return nil
 }

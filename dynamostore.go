@@ -18,7 +18,9 @@
 //	package main
 //
 //	import (
+//		"context"
 //		"io"
+//		"log"
 //		"net/http"
 //
 //		"github.com/alexedwards/scs/v2"
@@ -28,9 +30,15 @@
 //	)
 //
 //	func main() {
-//		sess := session.Must(session.NewSession())
+//		// Region and credentials from the usual AWS environment, ~/.aws/config included.
+//		sess := session.Must(session.NewSessionWithOptions(session.Options{SharedConfigState: session.SharedConfigEnable}))
+//		store := dynamostore.New(dynamodb.New(sess))
+//		// Creates the table "scs_session" with Time To Live if it is missing.
+//		if err := store.CreateTable(context.Background()); err != nil {
+//			log.Fatal(err)
+//		}
 //		sessionManager := scs.New()
-//		sessionManager.Store = dynamostore.New(dynamodb.New(sess))
+//		sessionManager.Store = store
 //
 //		mux := http.NewServeMux()
 //		mux.HandleFunc("/put", func(w http.ResponseWriter, r *http.Request) {
@@ -39,7 +47,7 @@
 //		mux.HandleFunc("/get", func(w http.ResponseWriter, r *http.Request) {
 //			io.WriteString(w, sessionManager.GetString(r.Context(), "message"))
 //		})
-//		http.ListenAndServe(":4000", sessionManager.LoadAndSave(mux))
+//		log.Fatal(http.ListenAndServe(":4000", sessionManager.LoadAndSave(mux)))
 //	}
 package dynamostore
 

@@ -29,3 +29,13 @@ bench:
 	  go test -run "^$$" -bench "^BenchmarkLocal$$" -count=3 -timeout 30m . | tee bench-results/local.txt; \
 	  go run ./cmd/bench -sessions "$(BENCH_SESSIONS)" | tee bench-results/all.txt; \
 	  go run ./cmd/bench -sessions "" -ratios bench-results/overhead.txt,bench-results/local.txt | tee bench-results/ratios.txt'
+
+# Runs each fuzz target for FUZZTIME (default 30s): sessionitem's pure ones,
+# then the store's Commit/Find/Delete round trip on DynamoDB Local. An input
+# that fails lands in testdata/fuzz/; commit it as a seed once fixed.
+FUZZTIME ?= 30s
+fuzz:
+	for f in FuzzKey FuzzTokenFromKey FuzzExpiry FuzzDecodeExpiry FuzzItemSize; do \
+	  go test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./internal/sessionitem/ || exit 1; \
+	done
+	./scripts/ddblocal.sh -- go test -run '^$$' -fuzz '^FuzzCommitFindDelete$$' -fuzztime $(FUZZTIME) .

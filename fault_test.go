@@ -27,6 +27,7 @@ import (
 	"github.com/scs-stores/dynamostore"
 	"github.com/scs-stores/dynamostore/internal/ddbtest"
 	"github.com/scs-stores/dynamostore/internal/sessionitem"
+	"github.com/scs-stores/dynamostore/internal/testenv"
 )
 
 // faultMaxRetries is the SDK's retry budget in the fault tests: small, with
@@ -517,5 +518,150 @@ func checkNoSecrets(t *testing.T, err error, token string, data []byte) {
 	}
 	if len(data) >= 4 && (strings.Contains(msg, string(data)) || strings.Contains(msg, base64.StdEncoding.EncodeToString(data))) {
 		t.Errorf("error message holds the session data: %s", msg)
+	}
+}
+
+// faultProxy is a loopback TCP proxy in front of DynamoDB Local that breaks
+// real connections: each new connection, while faults remain, is reset by
+// the proxy after the request arrives (mode "reset"), or gets only the
+// first bytes of the answer before the proxy closes it (mode "cut").
+type faultProxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	mode   string
+	faults int // connections left to break; negative for all
+	conns  sync.WaitGroup
+}
+
+func newFaultProxy(t *testing.T, target string) *faultProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &faultProxy{ln: ln, target: target}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			p.conns.Add(1)
+			go p.handle(c)
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); p.conns.Wait() })
+	return p
+}
+
+func (p *faultProxy) arm(mode string, faults int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.mode, p.faults = mode, faults
+}
+
+func (p *faultProxy) handle(c net.Conn) {
+	defer p.conns.Done()
+	defer c.Close()
+	p.mu.Lock()
+	mode := p.mode
+	if p.faults == 0 {
+		mode = ""
+	} else if p.faults > 0 {
+		p.faults--
+	}
+	p.mu.Unlock()
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	if mode == "reset" {
+		buf := make([]byte, 1024)
+		_, _ = c.Read(buf)
+		_ = c.(*net.TCPConn).SetLinger(0) // close with a RST
+		return
+	}
+	up, err := net.Dial("tcp", p.target)
+	if err != nil {
+		return
+	}
+	defer up.Close()
+	_ = up.SetDeadline(time.Now().Add(30 * time.Second))
+	go func() { _, _ = io.Copy(up, c) }()
+	if mode == "cut" {
+		_, _ = io.CopyN(c, up, 150) // part of the status line and headers
+		return
+	}
+	_, _ = io.Copy(c, up)
+}
+
+// TestFaultRealConnectionBreaksAreErrorsNotNotFound puts the store behind a
+// proxy that resets or cuts real TCP connections: a break on every
+// connection fails each call with an awserr error and leaves items whole; a
+// single break is retried away or fails, but never reads as "not found".
+func TestFaultRealConnectionBreaksAreErrorsNotNotFound(t *testing.T) {
+	e := newFaultEnv(t)
+	proxy := newFaultProxy(t, strings.TrimPrefix(testenv.Endpoint(t), "http://"))
+	tr := &http.Transport{DisableKeepAlives: true} // a connection, and a fault decision, per request
+	t.Cleanup(tr.CloseIdleConnections)
+	retryer := client.DefaultRetryer{NumMaxRetries: faultMaxRetries, MinRetryDelay: time.Millisecond, MaxRetryDelay: 5 * time.Millisecond}
+	cfg := request.WithRetryer(&aws.Config{Endpoint: aws.String("http://" + proxy.ln.Addr().String())}, retryer)
+	s, err := dynamostore.NewStore(ddbtest.Client(t, tr, cfg), dynamostore.WithTable(e.table), dynamostore.WithScanSegments(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := "proxy-token-SECRET"
+	old := faultVersion{data: []byte("old SECRET data"), expiry: time.Now().Add(time.Hour)}
+	updated := faultVersion{data: []byte("new SECRET data"), expiry: time.Now().Add(2 * time.Hour)}
+	for _, mode := range []string{"reset", "cut"} {
+		for _, faults := range []int{1, -1} {
+			t.Run(fmt.Sprintf("%s %d", mode, faults), func(t *testing.T) {
+				if err := e.clean.Commit(token, old.data, old.expiry); err != nil {
+					t.Fatal(err)
+				}
+				check := func(op string, err error) {
+					t.Helper()
+					if err == nil {
+						if faults < 0 {
+							t.Errorf("%s succeeded through a proxy that breaks every connection", op)
+						}
+						return
+					}
+					var aerr awserr.Error
+					if !errors.As(err, &aerr) {
+						t.Errorf("%s = %v, which does not match awserr.Error", op, err)
+					}
+					checkNoSecrets(t, err, token, updated.data)
+				}
+				proxy.arm(mode, faults)
+				b, found, err := s.Find(token)
+				if err == nil && (!found || !bytes.Equal(b, old.data)) {
+					t.Fatalf("Find = %q, %v, nil; want the old data or an error", b, found)
+				}
+				check("Find", err)
+				proxy.arm(mode, faults)
+				err = s.Commit(token, updated.data, updated.expiry)
+				check("Commit", err)
+				proxy.arm("", 0)
+				if err == nil {
+					e.checkWhole(t, token, updated)
+				} else {
+					e.checkWhole(t, token, old, updated)
+				}
+				proxy.arm(mode, faults)
+				all, err := s.All()
+				if err == nil && all == nil {
+					t.Fatal("All returned a nil map and no error")
+				}
+				check("All", err)
+				proxy.arm(mode, faults)
+				err = s.Delete(token)
+				check("Delete", err)
+				proxy.arm("", 0)
+				if err == nil {
+					e.checkWhole(t, token, faultVersion{absent: true})
+				} else {
+					e.checkWhole(t, token, old, updated, faultVersion{absent: true})
+				}
+			})
+		}
 	}
 }

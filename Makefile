@@ -14,7 +14,8 @@ demo:
 # Runs the benchmarks that BENCHMARKS.md reports, on DynamoDB Local, keeping
 # the raw output in bench-results/: the store beside the bare SDK calls on an
 # in-process fake DynamoDB and without I/O (10 interleaved runs), round trips
-# to DynamoDB Local from 1 and 16 goroutines (3 runs), and cmd/bench's All
+# to DynamoDB Local from 1 and 16 goroutines (4 runs, store and bare
+# measured first in turn), and cmd/bench's All
 # over BENCH_SESSIONS sessions of 1 KB; it ends with the medians and the
 # store/bare ratios. About 8 minutes on 2 cores;
 # `make bench BENCH_SESSIONS=10000,100000` adds the 100,000-session table.
@@ -26,7 +27,9 @@ bench:
 	    go test -run "^$$" -bench "^Benchmark(BareGetItem|Find|BarePutItem|Commit|BareDeleteItem|Delete|OwnWork)$$" \
 	      -benchmem -benchtime 500ms -count=1 .; \
 	  done | tee bench-results/overhead.txt; \
-	  go test -run "^$$" -bench "^BenchmarkLocal$$" -count=3 -timeout 30m . | tee bench-results/local.txt; \
+	  for barefirst in false true false true; do \
+	    go test -run "^$$" -bench "^BenchmarkLocal$$" -count=1 -timeout 30m . -args -local.barefirst=$$barefirst; \
+	  done | tee bench-results/local.txt; \
 	  go run ./cmd/bench -sessions "$(BENCH_SESSIONS)" | tee bench-results/all.txt; \
 	  go run ./cmd/bench -sessions "" -ratios bench-results/overhead.txt,bench-results/local.txt | tee bench-results/ratios.txt'
 

@@ -60,17 +60,20 @@ libdir=$(dirname "$jar")/DynamoDBLocal_lib
 storage=(-inMemory)
 if [ -n "$db_path" ]; then
   mkdir -p "$db_path"
-  storage=(-dbPath "$db_path")
+  storage=(-dbPath "$(cd "$db_path" && pwd)")
 fi
 
-server_log=$(mktemp)
+# The server writes a metadata file into its working directory: give it one
+# of its own, so that it never lands in the caller's tree.
+workdir=$(mktemp -d)
+server_log=$workdir/server.log
 pid=
 stop() {
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   fi
-  rm -f "$server_log"
+  rm -rf "$workdir"
 }
 trap stop EXIT
 trap 'exit 130' INT TERM
@@ -79,7 +82,7 @@ started=
 for attempt in 1 2 3 4 5; do
   p=${port:-$((20000 + RANDOM % 30000))}
   port_free "$p" || { [ -n "$port" ] && { log "port $p is in use"; exit 1; }; continue; }
-  java -Xmx1g -Djava.library.path="$libdir" -jar "$jar" "${storage[@]}" -port "$p" >"$server_log" 2>&1 &
+  (cd "$workdir" && exec java -Xmx1g -Djava.library.path="$libdir" -jar "$jar" "${storage[@]}" -port "$p") >"$server_log" 2>&1 &
   pid=$!
   for _ in $(seq 1 300); do
     if ! kill -0 "$pid" 2>/dev/null; then break; fi

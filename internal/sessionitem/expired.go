@@ -2,9 +2,7 @@ package sessionitem
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync"
 	"time"
 )
 
@@ -58,35 +56,12 @@ func DeleteConditionNames(n Names) map[string]string {
 // cancellation is returned, with the count that all of them reached, so that
 // a caller can report work already done.
 func ForSegments(ctx context.Context, n int, work func(ctx context.Context, segment int) (int, error)) (int, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	counts := make([]int, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for seg := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			counts[seg], errs[seg] = work(ctx, seg)
-			if errs[seg] != nil {
-				cancel()
-			}
-		}()
-	}
-	wg.Wait()
+	counts, err := eachSegment(ctx, n, work)
 	total := 0
 	for _, c := range counts {
 		total += c
 	}
-	if err := errors.Join(errs...); err != nil {
-		for _, e := range errs {
-			if e != nil && !errors.Is(e, context.Canceled) {
-				return total, e
-			}
-		}
-		return total, err
-	}
-	return total, nil
+	return total, err
 }
 
 // Table statuses, as DynamoDB names them.

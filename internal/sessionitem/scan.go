@@ -52,28 +52,8 @@ type Session struct {
 // returned, not the cancellations it caused. With no sessions the map is
 // empty, not nil.
 func ScanAll(ctx context.Context, n int, scan func(ctx context.Context, segment int) ([]Session, error)) (map[string][]byte, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	parts := make([][]Session, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for seg := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			parts[seg], errs[seg] = scan(ctx, seg)
-			if errs[seg] != nil {
-				cancel()
-			}
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		for _, e := range errs {
-			if e != nil && !errors.Is(e, context.Canceled) {
-				return nil, e
-			}
-		}
+	parts, err := eachSegment(ctx, n, scan)
+	if err != nil {
 		return nil, err
 	}
 	total := 0
@@ -87,6 +67,39 @@ func ScanAll(ctx context.Context, n int, scan func(ctx context.Context, segment 
 		}
 	}
 	return all, nil
+}
+
+// eachSegment calls work for each of the segments 0 to n-1 in its own
+// goroutine and returns their results, indexed by segment, whether or not
+// one failed. When one fails, the others' context is cancelled, and the
+// error returned is the first failure that is not such a cancellation.
+func eachSegment[T any](ctx context.Context, n int, work func(ctx context.Context, segment int) (T, error)) ([]T, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make([]T, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for seg := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[seg], errs[seg] = work(ctx, seg)
+			if errs[seg] != nil {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	err := errors.Join(errs...)
+	if err == nil {
+		return results, nil
+	}
+	for _, e := range errs {
+		if e != nil && !errors.Is(e, context.Canceled) {
+			return results, e
+		}
+	}
+	return results, err
 }
 
 // Table is what a store needs to know of a table's description.

@@ -29,23 +29,16 @@ import (
 // ctx's, are returned wrapped. It needs the IAM actions dynamodb:CreateTable,
 // DescribeTable, DescribeTimeToLive and UpdateTimeToLive.
 func (s *DynamoStore) CreateTable(ctx context.Context) error {
-	if _, err := s.describeTable(ctx); err != nil {
-		var missing *types.ResourceNotFoundException
-		if !errors.As(err, &missing) {
-			return err
-		}
-		if err := s.createTable(ctx); err != nil {
-			return err
-		}
-	}
-	t, err := sessionitem.WaitUsable(ctx, s.cfg.Table, s.describeTable)
-	if err != nil {
-		return err
-	}
-	if err := sessionitem.CheckKeySchema(s.cfg.Names, t); err != nil {
-		return err
-	}
-	return s.enableTTL(ctx)
+	return sessionitem.PrepareTable(ctx, s.cfg.Names, sessionitem.TableCalls{
+		Describe: s.describeTable,
+		Missing: func(err error) bool {
+			var missing *types.ResourceNotFoundException
+			return errors.As(err, &missing)
+		},
+		Create:      s.createTable,
+		DescribeTTL: s.describeTTL,
+		EnableTTL:   s.enableTTL,
+	})
 }
 
 // createTable sends the CreateTable request. A table created meanwhile by
@@ -83,40 +76,30 @@ func (s *DynamoStore) describeTable(ctx context.Context) (sessionitem.Table, err
 	return tableInfo(out.Table), nil
 }
 
-// enableTTL enables Time To Live on the ttl attribute unless it is on
-// already. When the update fails, the status is read again: another
-// instance may have enabled it meanwhile, which is fine.
+// enableTTL enables Time To Live on the ttl attribute.
 func (s *DynamoStore) enableTTL(ctx context.Context) error {
-	need, err := s.ttlNeedsEnabling(ctx)
-	if err != nil || !need {
-		return err
-	}
-	_, uerr := s.client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+	_, err := s.client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
 		TableName: aws.String(s.cfg.Table),
 		TimeToLiveSpecification: &types.TimeToLiveSpecification{
 			AttributeName: aws.String(s.cfg.TTL),
 			Enabled:       aws.Bool(true),
 		},
 	})
-	if uerr == nil {
-		return nil
+	if err != nil {
+		return s.wrap(ctx, "enable Time To Live on", err)
 	}
-	if need, err := s.ttlNeedsEnabling(ctx); err == nil && !need {
-		return nil
-	}
-	return s.wrap(ctx, "enable Time To Live on", uerr)
+	return nil
 }
 
-// ttlNeedsEnabling describes the table's Time To Live and applies
-// sessionitem.TTLNeedsEnabling to it.
-func (s *DynamoStore) ttlNeedsEnabling(ctx context.Context) (bool, error) {
+// describeTTL returns the status of the table's Time To Live and the
+// attribute it is on.
+func (s *DynamoStore) describeTTL(ctx context.Context) (status, attribute string, err error) {
 	out, err := s.client.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(s.cfg.Table)})
 	if err != nil {
-		return false, s.wrap(ctx, "describe Time To Live of", err)
+		return "", "", s.wrap(ctx, "describe Time To Live of", err)
 	}
-	var status, attr string
 	if d := out.TimeToLiveDescription; d != nil {
-		status, attr = string(d.TimeToLiveStatus), aws.ToString(d.AttributeName)
+		return string(d.TimeToLiveStatus), aws.ToString(d.AttributeName), nil
 	}
-	return sessionitem.TTLNeedsEnabling(s.cfg.Names, status, attr)
+	return "", "", nil
 }

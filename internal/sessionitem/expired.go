@@ -148,3 +148,63 @@ func TTLNeedsEnabling(n Names, status, attribute string) (bool, error) {
 	}
 	return false, fmt.Errorf("%w: table %q has the unknown Time To Live status %q", ErrTableNotReady, n.Table, status)
 }
+
+// TableCalls are the DynamoDB calls that PrepareTable makes, given by a
+// store package in terms free of its SDK.
+type TableCalls struct {
+	// Describe describes the table.
+	Describe func(context.Context) (Table, error)
+	// Missing reports whether an error of Describe says the table does not
+	// exist.
+	Missing func(error) bool
+	// Create creates the table; a table created meanwhile by someone else is
+	// not an error.
+	Create func(context.Context) error
+	// DescribeTTL returns the table's Time To Live status and attribute.
+	DescribeTTL func(context.Context) (status, attribute string, err error)
+	// EnableTTL enables Time To Live on the ttl attribute.
+	EnableTTL func(context.Context) error
+}
+
+// PrepareTable makes the table ready for sessions with calls: it creates the
+// table when it is missing, waits until it is usable (see WaitUsable),
+// checks its key schema (see CheckKeySchema) and enables Time To Live on the
+// ttl attribute when it is not on already (see TTLNeedsEnabling). When
+// enabling fails, the status is read again, since another instance may have
+// enabled it meanwhile, which is fine. It returns the calls' errors as they
+// are.
+func PrepareTable(ctx context.Context, n Names, calls TableCalls) error {
+	if _, err := calls.Describe(ctx); err != nil {
+		if !calls.Missing(err) {
+			return err
+		}
+		if err := calls.Create(ctx); err != nil {
+			return err
+		}
+	}
+	t, err := WaitUsable(ctx, n.Table, calls.Describe)
+	if err != nil {
+		return err
+	}
+	if err := CheckKeySchema(n, t); err != nil {
+		return err
+	}
+	ttlNeeded := func() (bool, error) {
+		status, attr, err := calls.DescribeTTL(ctx)
+		if err != nil {
+			return false, err
+		}
+		return TTLNeedsEnabling(n, status, attr)
+	}
+	if need, err := ttlNeeded(); err != nil || !need {
+		return err
+	}
+	err = calls.EnableTTL(ctx)
+	if err == nil {
+		return nil
+	}
+	if need, rerr := ttlNeeded(); rerr == nil && !need {
+		return nil
+	}
+	return err
+}

@@ -180,3 +180,100 @@ func TestForSegmentsWithCancelledContextReturnsCanceled(t *testing.T) {
 		t.Fatalf("ForSegments = %v, want context.Canceled", err)
 	}
 }
+
+// fakeTable records the calls PrepareTable makes on a table that starts in
+// the given state.
+type fakeTable struct {
+	exists      bool
+	keys        []sessionitem.KeyElement
+	ttlStatus   string
+	ttlAttr     string
+	enableErr   error // returned by EnableTTL
+	enabledMean bool  // another instance enables TTL while EnableTTL fails
+	calls       []string
+}
+
+var errMissing = errors.New("no such table")
+
+func (f *fakeTable) tableCalls() sessionitem.TableCalls {
+	return sessionitem.TableCalls{
+		Describe: func(context.Context) (sessionitem.Table, error) {
+			f.calls = append(f.calls, "describe")
+			if !f.exists {
+				return sessionitem.Table{}, errMissing
+			}
+			return sessionitem.Table{Status: "ACTIVE", Keys: f.keys, Types: map[string]string{"token": "S"}}, nil
+		},
+		Missing: func(err error) bool { return errors.Is(err, errMissing) },
+		Create: func(context.Context) error {
+			f.calls = append(f.calls, "create")
+			f.exists, f.keys = true, []sessionitem.KeyElement{{Name: "token", Type: "HASH"}}
+			return nil
+		},
+		DescribeTTL: func(context.Context) (string, string, error) {
+			f.calls = append(f.calls, "describeTTL")
+			return f.ttlStatus, f.ttlAttr, nil
+		},
+		EnableTTL: func(context.Context) error {
+			f.calls = append(f.calls, "enableTTL")
+			if f.enableErr != nil {
+				if f.enabledMean {
+					f.ttlStatus, f.ttlAttr = "ENABLED", "ttl"
+				}
+				return f.enableErr
+			}
+			f.ttlStatus, f.ttlAttr = "ENABLING", "ttl"
+			return nil
+		},
+	}
+}
+
+func TestPrepareTable(t *testing.T) {
+	n := sessionitem.DefaultConfig().Names
+	rightKey := []sessionitem.KeyElement{{Name: "token", Type: "HASH"}}
+	errEnable := errors.New("enable failed")
+	tests := []struct {
+		name      string
+		table     fakeTable
+		wantErr   error
+		wantCalls string
+	}{
+		{"missing table is created, then gets TTL", fakeTable{},
+			nil, "describe create describe describeTTL enableTTL"},
+		{"existing table without TTL gets it", fakeTable{exists: true, keys: rightKey},
+			nil, "describe describe describeTTL enableTTL"},
+		{"existing table with TTL is left alone", fakeTable{exists: true, keys: rightKey, ttlStatus: "ENABLED", ttlAttr: "ttl"},
+			nil, "describe describe describeTTL"},
+		{"wrong key schema is refused before TTL", fakeTable{exists: true, keys: []sessionitem.KeyElement{{Name: "id", Type: "HASH"}}},
+			sessionitem.ErrTableNotReady, "describe describe"},
+		{"TTL on another attribute is refused", fakeTable{exists: true, keys: rightKey, ttlStatus: "ENABLED", ttlAttr: "expires_at"},
+			sessionitem.ErrTableNotReady, "describe describe describeTTL"},
+		{"failed enable that someone else did is fine", fakeTable{exists: true, keys: rightKey, enableErr: errEnable, enabledMean: true},
+			nil, "describe describe describeTTL enableTTL describeTTL"},
+		{"failed enable is returned", fakeTable{exists: true, keys: rightKey, enableErr: errEnable},
+			errEnable, "describe describe describeTTL enableTTL describeTTL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := tt.table
+			err := sessionitem.PrepareTable(context.Background(), n, f.tableCalls())
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("PrepareTable = %v, want %v", err, tt.wantErr)
+			}
+			if got := strings.Join(f.calls, " "); got != tt.wantCalls {
+				t.Fatalf("calls = %q, want %q", got, tt.wantCalls)
+			}
+		})
+	}
+}
+
+func TestPrepareTableReturnsDescribeErrorsOtherThanMissing(t *testing.T) {
+	errDenied := errors.New("access denied")
+	f := fakeTable{}
+	calls := f.tableCalls()
+	calls.Describe = func(context.Context) (sessionitem.Table, error) { return sessionitem.Table{}, errDenied }
+	calls.Create = func(context.Context) error { t.Fatal("created a table after a describe error"); return nil }
+	if err := sessionitem.PrepareTable(context.Background(), sessionitem.DefaultConfig().Names, calls); !errors.Is(err, errDenied) {
+		t.Fatalf("PrepareTable = %v, want %v", err, errDenied)
+	}
+}

@@ -350,9 +350,14 @@ func pairedRatio(s, b []float64) string {
 	return fmt.Sprintf("%.3f", median(rs))
 }
 
+// median returns the middle of xs, or the mean of the two middle values
+// when there is an even number of them.
 func median[T time.Duration | uint64 | float64](xs []T) T {
 	s := slices.Clone(xs)
 	slices.Sort(s)
+	if len(s)%2 == 0 {
+		return s[len(s)/2-1] + (s[len(s)/2]-s[len(s)/2-1])/2
+	}
 	return s[len(s)/2]
 }
 

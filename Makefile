@@ -1,5 +1,5 @@
 # The README's two set-up commands: `make test` and `make demo`.
-.PHONY: test demo bench fuzz
+.PHONY: test demo bench bench-awsv2 fuzz
 
 # Installs and starts DynamoDB Local, runs go vet, staticcheck and every test
 # under -race, and stops the server. Fails when the server cannot start.
@@ -32,6 +32,23 @@ bench:
 	  done | tee bench-results/local.txt; \
 	  go run ./cmd/bench -sessions "$(BENCH_SESSIONS)" | tee bench-results/all.txt; \
 	  go run ./cmd/bench -sessions "" -ratios bench-results/overhead.txt,bench-results/local.txt | tee bench-results/ratios.txt'
+
+# The same store/bare benchmarks for the awsv2 package (aws-sdk-go-v2): 10
+# interleaved runs on the in-process fake DynamoDB, four BenchmarkLocal runs on
+# DynamoDB Local, then the medians and ratios. About 3 minutes on 2 cores.
+bench-awsv2:
+	mkdir -p bench-results
+	./scripts/ddblocal.sh -- bash -euo pipefail -c '\
+	  cd awsv2; \
+	  for i in 1 2 3 4 5 6 7 8 9 10; do \
+	    go test -run "^$$" -bench "^Benchmark(BareGetItem|Find|BarePutItem|Commit|BareDeleteItem|Delete)$$" \
+	      -benchmem -benchtime 500ms -count=1 .; \
+	  done | tee ../bench-results/awsv2-overhead.txt; \
+	  for i in 1 2 3 4; do \
+	    go test -run "^$$" -bench "^BenchmarkLocal$$" -count=1 -timeout 30m .; \
+	  done | tee ../bench-results/awsv2-local.txt; \
+	  cd ..; \
+	  go run ./cmd/bench -sessions "" -ratios bench-results/awsv2-overhead.txt,bench-results/awsv2-local.txt | tee bench-results/awsv2-ratios.txt'
 
 # Runs each fuzz target for FUZZTIME (default 30s): sessionitem's pure ones,
 # then the store's Commit/Find/Delete round trip on DynamoDB Local. An input

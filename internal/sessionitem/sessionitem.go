@@ -174,15 +174,20 @@ func TokenFromKey(prefix, key string) (string, bool) {
 // ExpiryNanos returns expiry as Unix nanoseconds, clamped to the int64 range
 // (years 1678 to 2262), as the expiry attribute holds it.
 func ExpiryNanos(expiry time.Time) int64 {
-	const minSecs, maxSecs = math.MinInt64/int64(time.Second) + 1, math.MaxInt64/int64(time.Second) - 1
-	switch s := expiry.Unix(); {
-	case s < minSecs:
+	switch {
+	case expiry.Before(minExpiry):
 		return math.MinInt64
-	case s > maxSecs:
+	case expiry.After(maxExpiry):
 		return math.MaxInt64
 	}
 	return expiry.UnixNano()
 }
+
+// The first and last instants whose Unix nanoseconds fit an int64.
+var (
+	minExpiry = time.Unix(0, math.MinInt64)
+	maxExpiry = time.Unix(0, math.MaxInt64)
+)
 
 // EncodeExpiry returns the values of the expiry attribute (Unix nanoseconds)
 // and of the ttl attribute (Unix seconds, one second after the expiry

@@ -99,6 +99,11 @@ func TestExpiryNanosClampsOutOfRange(t *testing.T) {
 	if got := sessionitem.ExpiryNanos(time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)); got != math.MaxInt64 {
 		t.Errorf("year 3000: %d, want max int64", got)
 	}
+	for _, ns := range []int64{math.MinInt64, math.MinInt64 + 1, math.MinInt64 + 1e9, math.MaxInt64 - 1e9, math.MaxInt64 - 1, math.MaxInt64} {
+		if got := sessionitem.ExpiryNanos(time.Unix(0, ns)); got != ns {
+			t.Errorf("ExpiryNanos(time.Unix(0, %d)) = %d: the range's edges must be exact", ns, got)
+		}
+	}
 	now := time.Now()
 	if got := sessionitem.ExpiryNanos(now); got != now.UnixNano() {
 		t.Errorf("now: %d, want %d", got, now.UnixNano())

@@ -14,16 +14,10 @@ package dynamostore_test
 
 import (
 	"context"
-	"encoding/base64"
 	"flag"
 	"fmt"
-	"hash/crc32"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"slices"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -36,66 +30,19 @@ import (
 	"github.com/aws/aws-sdk-go/service/dynamodb/dynamodbiface"
 
 	"github.com/scs-stores/dynamostore"
+	"github.com/scs-stores/dynamostore/internal/benchkit"
 	"github.com/scs-stores/dynamostore/internal/ddbtest"
 )
 
-const (
-	benchTable = "scs_session"
-	benchToken = "Pc3CZoiUjlW2EqCsJUgRAL1iqaRsZw6hbIjfjlXP5x4"
-)
-
-var (
-	// benchData is a session of 1 KB, the size of a typical SCS session
-	// with a handful of values.
-	benchData = make([]byte, 1024)
-	// benchExpiry is the expiry of the item the fake server returns: in
-	// the future until 2100.
-	benchExpiry = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
-)
-
-// benchFakeDynamoDB returns a server that answers GetItem, PutItem and
-// DeleteItem as DynamoDB does: JSON 1.0 bodies chosen by the X-Amz-Target
-// header, with the X-Amz-Crc32 checksum that aws-sdk-go verifies. GetItem
-// always finds the same live 1 KB session.
-func benchFakeDynamoDB(tb testing.TB) *httptest.Server {
-	tb.Helper()
-	item := fmt.Sprintf(`{"Item":{"token":{"S":%q},"data":{"B":%q},"expiry":{"N":"%d"},"ttl":{"N":"%d"}}}`,
-		benchToken, base64.StdEncoding.EncodeToString(benchData), benchExpiry.UnixNano(), benchExpiry.Unix()+1)
-	bodies := map[string][]byte{
-		"DynamoDB_20120810.GetItem":    []byte(item),
-		"DynamoDB_20120810.PutItem":    []byte(`{}`),
-		"DynamoDB_20120810.DeleteItem": []byte(`{}`),
-	}
-	crcs := map[string]string{}
-	for target, body := range bodies {
-		crcs[target] = strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10)
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		target := r.Header.Get("X-Amz-Target")
-		body, ok := bodies[target]
-		if !ok {
-			w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-			w.WriteHeader(http.StatusBadRequest)
-			_, _ = io.WriteString(w, `{"__type":"com.amazon.coral.service#UnknownOperationException"}`)
-			return
-		}
-		h := w.Header()
-		h.Set("Content-Type", "application/x-amz-json-1.0")
-		h.Set("X-Amz-Crc32", crcs[target])
-		h.Set("X-Amzn-Requestid", "BENCHREQUEST0000000000000000000000000000000000000000")
-		h.Set("Content-Length", strconv.Itoa(len(body)))
-		_, _ = w.Write(body)
-	}))
-	tb.Cleanup(srv.Close)
-	return srv
-}
+// benchData is the 1 KB session the fake server returns and the
+// benchmarks write.
+var benchData = benchkit.Data()
 
 // benchFakeClient returns a client of a fresh fake server, with its HTTP
 // client given per client (see ddbtest.Client on AWS_CA_BUNDLE).
 func benchFakeClient(tb testing.TB) *dynamodb.DynamoDB {
 	tb.Helper()
-	srv := benchFakeDynamoDB(tb)
+	srv := benchkit.FakeDynamoDB(tb)
 	sess, err := session.NewSession(&aws.Config{
 		Region:      aws.String("us-east-1"),
 		Endpoint:    aws.String(srv.URL),
@@ -127,14 +74,14 @@ func BenchmarkBareGetItem(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		out, err := db.GetItemWithContext(ctx, &dynamodb.GetItemInput{
-			TableName:      aws.String(benchTable),
-			Key:            map[string]*dynamodb.AttributeValue{"token": {S: aws.String(benchToken)}},
+			TableName:      aws.String(benchkit.Table),
+			Key:            map[string]*dynamodb.AttributeValue{"token": {S: aws.String(benchkit.Token)}},
 			ConsistentRead: aws.Bool(true),
 		})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if len(out.Item["data"].B) != len(benchData) {
+		if len(out.Item["data"].B) != benchkit.DataSize {
 			b.Fatal("wrong item")
 		}
 	}
@@ -146,8 +93,8 @@ func BenchmarkFind(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		data, found, err := s.FindCtx(ctx, benchToken)
-		if err != nil || !found || len(data) != len(benchData) {
+		data, found, err := s.FindCtx(ctx, benchkit.Token)
+		if err != nil || !found || len(data) != benchkit.DataSize {
 			b.Fatal(found, err)
 		}
 	}
@@ -161,9 +108,9 @@ func BenchmarkBarePutItem(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		_, err := db.PutItemWithContext(ctx, &dynamodb.PutItemInput{
-			TableName: aws.String(benchTable),
+			TableName: aws.String(benchkit.Table),
 			Item: map[string]*dynamodb.AttributeValue{
-				"token":  {S: aws.String(benchToken)},
+				"token":  {S: aws.String(benchkit.Token)},
 				"data":   {B: benchData},
 				"expiry": {N: aws.String(strconv.FormatInt(expiry.UnixNano(), 10))},
 				"ttl":    {N: aws.String(strconv.FormatInt(expiry.Unix()+1, 10))},
@@ -182,7 +129,7 @@ func BenchmarkCommit(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		if err := s.CommitCtx(ctx, benchToken, benchData, expiry); err != nil {
+		if err := s.CommitCtx(ctx, benchkit.Token, benchData, expiry); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -195,8 +142,8 @@ func BenchmarkBareDeleteItem(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		_, err := db.DeleteItemWithContext(ctx, &dynamodb.DeleteItemInput{
-			TableName: aws.String(benchTable),
-			Key:       map[string]*dynamodb.AttributeValue{"token": {S: aws.String(benchToken)}},
+			TableName: aws.String(benchkit.Table),
+			Key:       map[string]*dynamodb.AttributeValue{"token": {S: aws.String(benchkit.Token)}},
 		})
 		if err != nil {
 			b.Fatal(err)
@@ -210,7 +157,7 @@ func BenchmarkDelete(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		if err := s.DeleteCtx(ctx, benchToken); err != nil {
+		if err := s.DeleteCtx(ctx, benchkit.Token); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -232,14 +179,7 @@ func BenchmarkLocal(b *testing.B) {
 	ctx := context.Background()
 	expiry := time.Now().Add(24 * time.Hour)
 	data1K, data100K := make([]byte, 1024), make([]byte, 100*1024)
-	tokens := func(prefix string, n int) []string {
-		t := make([]string, n)
-		for i := range t {
-			t[i] = fmt.Sprintf("%s-%d", prefix, i)
-		}
-		return t
-	}
-	hits := tokens("hit", 256)
+	hits := benchkit.Tokens("hit", 256)
 	benchBatchPut(b, db, table, hits, data1K, expiry)
 
 	get := func(token string) (*dynamodb.GetItemOutput, error) {
@@ -270,13 +210,10 @@ func BenchmarkLocal(b *testing.B) {
 	}
 	var runs atomic.Int64 // makes Delete's tokens unique to each run
 
-	// Each case returns the operation number i does, for the store or for
-	// the bare call, after any set-up it needs for b.N operations.
-	cases := []struct {
-		name  string
-		setup func(b *testing.B, bare bool) func(i int) error
-	}{
-		{"FindHit", func(b *testing.B, bare bool) func(int) error {
+	// Delete's set-up writes b.N items to delete, so it sits out the
+	// warm-up.
+	cases := []benchkit.Case{
+		{Name: "FindHit", Setup: func(b *testing.B, bare bool) func(int) error {
 			if bare {
 				return func(i int) error {
 					out, err := get(hits[i%len(hits)])
@@ -288,8 +225,8 @@ func BenchmarkLocal(b *testing.B) {
 			}
 			return func(i int) error { return find(hits[i%len(hits)], true) }
 		}},
-		{"FindMiss", func(b *testing.B, bare bool) func(int) error {
-			miss := tokens("miss", 1024)
+		{Name: "FindMiss", Setup: func(b *testing.B, bare bool) func(int) error {
+			miss := benchkit.Tokens("miss", 1024)
 			if bare {
 				return func(i int) error {
 					out, err := get(miss[i%len(miss)])
@@ -301,22 +238,22 @@ func BenchmarkLocal(b *testing.B) {
 			}
 			return func(i int) error { return find(miss[i%len(miss)], false) }
 		}},
-		{"Commit1KB", func(b *testing.B, bare bool) func(int) error {
-			t := tokens("c1k", 256)
+		{Name: "Commit1KB", Setup: func(b *testing.B, bare bool) func(int) error {
+			t := benchkit.Tokens("c1k", 256)
 			if bare {
 				return func(i int) error { return put(t[i%len(t)], data1K) }
 			}
 			return func(i int) error { return s.CommitCtx(ctx, t[i%len(t)], data1K, expiry) }
 		}},
-		{"Commit100KB", func(b *testing.B, bare bool) func(int) error {
-			t := tokens("c100k", 256)
+		{Name: "Commit100KB", Setup: func(b *testing.B, bare bool) func(int) error {
+			t := benchkit.Tokens("c100k", 256)
 			if bare {
 				return func(i int) error { return put(t[i%len(t)], data100K) }
 			}
 			return func(i int) error { return s.CommitCtx(ctx, t[i%len(t)], data100K, expiry) }
 		}},
-		{"Delete", func(b *testing.B, bare bool) func(int) error {
-			t := tokens(fmt.Sprintf("del%d", runs.Add(1)), b.N)
+		{Name: "Delete", Setup: func(b *testing.B, bare bool) func(int) error {
+			t := benchkit.Tokens(fmt.Sprintf("del%d", runs.Add(1)), b.N)
 			benchBatchPut(b, db, table, t, data1K, expiry)
 			if bare {
 				return func(i int) error {
@@ -328,86 +265,14 @@ func BenchmarkLocal(b *testing.B) {
 				}
 			}
 			return func(i int) error { return s.DeleteCtx(ctx, t[i]) }
-		}},
+		}, NoWarmUp: true},
 	}
-	// Warm DynamoDB Local's JIT up on every kind of call for a few seconds,
-	// so that the first cases measured do not pay for it.
-	for start := time.Now(); time.Since(start) < 3*time.Second; {
-		for _, c := range cases[:4] {
-			for _, bare := range []bool{false, true} {
-				op := c.setup(b, bare)
-				for i := range 100 {
-					if err := op(i); err != nil {
-						b.Fatal(err)
-					}
-				}
-			}
-		}
-	}
-	// Whichever of a pair runs first finds the server in a different state
-	// (the first case of a run was measured up to 1.5 times slower, store
-	// or not), so make bench alternates the order from run to run.
-	order := []string{"store", "bare"}
-	if *benchBareFirst {
-		order = []string{"bare", "store"}
-	}
-	for _, workers := range []int{1, 16} {
-		for _, c := range cases {
-			for _, impl := range order {
-				b.Run(fmt.Sprintf("%s/c%d/%s", c.name, workers, impl), func(b *testing.B) {
-					benchWorkers(b, workers, c.setup(b, impl == "bare"))
-				})
-			}
-		}
-	}
+	benchkit.Local(b, cases, *benchBareFirst)
 }
 
 // benchBareFirst makes BenchmarkLocal measure each bare call before the
 // store's: go test -bench Local . -args -local.barefirst
 var benchBareFirst = flag.Bool("local.barefirst", false, "BenchmarkLocal: measure each bare call before the store's")
-
-// benchWorkers does op(0) to op(b.N-1) from the given number of goroutines
-// and reports the throughput (ops/s) and the 50th and 99th percentiles of
-// the calls' latencies, in microseconds.
-func benchWorkers(b *testing.B, workers int, op func(i int) error) {
-	lat := make([][]time.Duration, workers)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	b.ResetTimer()
-	start := time.Now()
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= b.N {
-					return
-				}
-				t0 := time.Now()
-				if err := op(i); err != nil {
-					b.Error(err)
-					return
-				}
-				lat[w] = append(lat[w], time.Since(t0))
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
-	all := slices.Concat(lat...)
-	if len(all) == 0 {
-		return
-	}
-	slices.Sort(all)
-	pct := func(p float64) float64 {
-		return float64(all[int(p*float64(len(all)-1))].Nanoseconds()) / 1e3
-	}
-	b.ReportMetric(float64(len(all))/elapsed.Seconds(), "ops/s")
-	b.ReportMetric(pct(0.50), "p50-us")
-	b.ReportMetric(pct(0.99), "p99-us")
-}
 
 // benchBatchPut writes a live session with the given data under each token,
 // 25 items per BatchWriteItem request, resending what DynamoDB leaves
@@ -465,10 +330,10 @@ func (c *benchStub) DeleteItemWithContext(aws.Context, *dynamodb.DeleteItemInput
 // time the store adds to a call, free of the noise of a round trip.
 func BenchmarkOwnWork(b *testing.B) {
 	stub := &benchStub{get: &dynamodb.GetItemOutput{Item: map[string]*dynamodb.AttributeValue{
-		"token":  {S: aws.String(benchToken)},
+		"token":  {S: aws.String(benchkit.Token)},
 		"data":   {B: benchData},
-		"expiry": {N: aws.String(strconv.FormatInt(benchExpiry.UnixNano(), 10))},
-		"ttl":    {N: aws.String(strconv.FormatInt(benchExpiry.Unix()+1, 10))},
+		"expiry": {N: aws.String(strconv.FormatInt(benchkit.Expiry.UnixNano(), 10))},
+		"ttl":    {N: aws.String(strconv.FormatInt(benchkit.Expiry.Unix()+1, 10))},
 	}}}
 	s, err := dynamostore.NewStore(stub)
 	if err != nil {
@@ -484,29 +349,29 @@ func BenchmarkOwnWork(b *testing.B) {
 		store, bare func() error
 	}{
 		{"Find", func() error {
-			_, found, err := s.FindCtx(ctx, benchToken)
+			_, found, err := s.FindCtx(ctx, benchkit.Token)
 			if err == nil && !found {
 				err = fmt.Errorf("not found")
 			}
 			return err
 		}, func() error {
 			out, err := api.GetItemWithContext(ctx, &dynamodb.GetItemInput{
-				TableName:      aws.String(benchTable),
-				Key:            map[string]*dynamodb.AttributeValue{"token": {S: aws.String(benchToken)}},
+				TableName:      aws.String(benchkit.Table),
+				Key:            map[string]*dynamodb.AttributeValue{"token": {S: aws.String(benchkit.Token)}},
 				ConsistentRead: aws.Bool(true),
 			})
-			if err == nil && len(out.Item["data"].B) != len(benchData) {
+			if err == nil && len(out.Item["data"].B) != benchkit.DataSize {
 				err = fmt.Errorf("wrong item")
 			}
 			return err
 		}},
 		{"Commit", func() error {
-			return s.CommitCtx(ctx, benchToken, benchData, expiry)
+			return s.CommitCtx(ctx, benchkit.Token, benchData, expiry)
 		}, func() error {
 			_, err := api.PutItemWithContext(ctx, &dynamodb.PutItemInput{
-				TableName: aws.String(benchTable),
+				TableName: aws.String(benchkit.Table),
 				Item: map[string]*dynamodb.AttributeValue{
-					"token":  {S: aws.String(benchToken)},
+					"token":  {S: aws.String(benchkit.Token)},
 					"data":   {B: benchData},
 					"expiry": {N: aws.String(strconv.FormatInt(expiry.UnixNano(), 10))},
 					"ttl":    {N: aws.String(strconv.FormatInt(expiry.Unix()+1, 10))},
@@ -515,11 +380,11 @@ func BenchmarkOwnWork(b *testing.B) {
 			return err
 		}},
 		{"Delete", func() error {
-			return s.DeleteCtx(ctx, benchToken)
+			return s.DeleteCtx(ctx, benchkit.Token)
 		}, func() error {
 			_, err := api.DeleteItemWithContext(ctx, &dynamodb.DeleteItemInput{
-				TableName: aws.String(benchTable),
-				Key:       map[string]*dynamodb.AttributeValue{"token": {S: aws.String(benchToken)}},
+				TableName: aws.String(benchkit.Table),
+				Key:       map[string]*dynamodb.AttributeValue{"token": {S: aws.String(benchkit.Token)}},
 			})
 			return err
 		}},

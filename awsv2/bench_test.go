@@ -12,15 +12,10 @@ package awsv2_test
 
 import (
 	"context"
-	"encoding/base64"
+	"flag"
 	"fmt"
-	"hash/crc32"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"slices"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,63 +27,17 @@ import (
 
 	"github.com/scs-stores/dynamostore/awsv2"
 	"github.com/scs-stores/dynamostore/awsv2/internal/ddbtest2"
+	"github.com/scs-stores/dynamostore/internal/benchkit"
 )
 
-const (
-	benchTable = "scs_session"
-	benchToken = "Pc3CZoiUjlW2EqCsJUgRAL1iqaRsZw6hbIjfjlXP5x4"
-)
-
-var (
-	// benchData is a session of 1 KB, the size of a typical SCS session
-	// with a handful of values.
-	benchData = make([]byte, 1024)
-	// benchExpiry is the expiry of the item the fake server returns: in
-	// the future until 2100.
-	benchExpiry = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
-)
-
-// benchFakeDynamoDB returns a server that answers GetItem, PutItem and
-// DeleteItem as DynamoDB does: JSON 1.0 bodies chosen by the X-Amz-Target
-// header, with the X-Amz-Crc32 checksum that the SDK verifies. GetItem
-// always finds the same live 1 KB session.
-func benchFakeDynamoDB(tb testing.TB) *httptest.Server {
-	tb.Helper()
-	item := fmt.Sprintf(`{"Item":{"token":{"S":%q},"data":{"B":%q},"expiry":{"N":"%d"},"ttl":{"N":"%d"}}}`,
-		benchToken, base64.StdEncoding.EncodeToString(benchData), benchExpiry.UnixNano(), benchExpiry.Unix()+1)
-	bodies := map[string][]byte{
-		"DynamoDB_20120810.GetItem":    []byte(item),
-		"DynamoDB_20120810.PutItem":    []byte(`{}`),
-		"DynamoDB_20120810.DeleteItem": []byte(`{}`),
-	}
-	crcs := map[string]string{}
-	for target, body := range bodies {
-		crcs[target] = strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10)
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		target := r.Header.Get("X-Amz-Target")
-		body, ok := bodies[target]
-		h := w.Header()
-		h.Set("Content-Type", "application/x-amz-json-1.0")
-		if !ok {
-			w.WriteHeader(http.StatusBadRequest)
-			_, _ = io.WriteString(w, `{"__type":"com.amazon.coral.service#UnknownOperationException"}`)
-			return
-		}
-		h.Set("X-Amz-Crc32", crcs[target])
-		h.Set("X-Amzn-Requestid", "BENCHREQUEST0000000000000000000000000000000000000000")
-		h.Set("Content-Length", strconv.Itoa(len(body)))
-		_, _ = w.Write(body)
-	}))
-	tb.Cleanup(srv.Close)
-	return srv
-}
+// benchData is the 1 KB session the fake server returns and the
+// benchmarks write.
+var benchData = benchkit.Data()
 
 // benchFakeClient returns a client of a fresh fake server.
 func benchFakeClient(tb testing.TB) *dynamodb.Client {
 	tb.Helper()
-	srv := benchFakeDynamoDB(tb)
+	srv := benchkit.FakeDynamoDB(tb)
 	return dynamodb.New(dynamodb.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(srv.URL),
@@ -117,14 +66,14 @@ func BenchmarkBareGetItem(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{
-			TableName:      aws.String(benchTable),
-			Key:            map[string]types.AttributeValue{"token": &types.AttributeValueMemberS{Value: benchToken}},
+			TableName:      aws.String(benchkit.Table),
+			Key:            map[string]types.AttributeValue{"token": &types.AttributeValueMemberS{Value: benchkit.Token}},
 			ConsistentRead: aws.Bool(true),
 		})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if data, ok := out.Item["data"].(*types.AttributeValueMemberB); !ok || len(data.Value) != len(benchData) {
+		if data, ok := out.Item["data"].(*types.AttributeValueMemberB); !ok || len(data.Value) != benchkit.DataSize {
 			b.Fatal("wrong item")
 		}
 	}
@@ -136,8 +85,8 @@ func BenchmarkFind(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		data, found, err := s.FindCtx(ctx, benchToken)
-		if err != nil || !found || len(data) != len(benchData) {
+		data, found, err := s.FindCtx(ctx, benchkit.Token)
+		if err != nil || !found || len(data) != benchkit.DataSize {
 			b.Fatal(found, err)
 		}
 	}
@@ -162,8 +111,8 @@ func BenchmarkBarePutItem(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		_, err := db.PutItem(ctx, &dynamodb.PutItemInput{
-			TableName: aws.String(benchTable),
-			Item:      benchItem(benchToken, benchData, expiry),
+			TableName: aws.String(benchkit.Table),
+			Item:      benchItem(benchkit.Token, benchData, expiry),
 		})
 		if err != nil {
 			b.Fatal(err)
@@ -178,7 +127,7 @@ func BenchmarkCommit(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		if err := s.CommitCtx(ctx, benchToken, benchData, expiry); err != nil {
+		if err := s.CommitCtx(ctx, benchkit.Token, benchData, expiry); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -191,8 +140,8 @@ func BenchmarkBareDeleteItem(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		_, err := db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-			TableName: aws.String(benchTable),
-			Key:       map[string]types.AttributeValue{"token": &types.AttributeValueMemberS{Value: benchToken}},
+			TableName: aws.String(benchkit.Table),
+			Key:       map[string]types.AttributeValue{"token": &types.AttributeValueMemberS{Value: benchkit.Token}},
 		})
 		if err != nil {
 			b.Fatal(err)
@@ -206,7 +155,7 @@ func BenchmarkDelete(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		if err := s.DeleteCtx(ctx, benchToken); err != nil {
+		if err := s.DeleteCtx(ctx, benchkit.Token); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -228,14 +177,7 @@ func BenchmarkLocal(b *testing.B) {
 	ctx := context.Background()
 	expiry := time.Now().Add(24 * time.Hour)
 	data1K, data100K := make([]byte, 1024), make([]byte, 100*1024)
-	tokens := func(prefix string, n int) []string {
-		t := make([]string, n)
-		for i := range t {
-			t[i] = fmt.Sprintf("%s-%d", prefix, i)
-		}
-		return t
-	}
-	hits := tokens("hit", 256)
+	hits := benchkit.Tokens("hit", 256)
 	benchBatchPut(b, db, table, hits, data1K, expiry)
 
 	get := func(token string) (*dynamodb.GetItemOutput, error) {
@@ -256,25 +198,12 @@ func BenchmarkLocal(b *testing.B) {
 		}
 		return err
 	}
-	// Warm DynamoDB Local's JVM up first, so that whichever case runs
-	// first does not pay for it.
-	for i := range 500 {
-		if _, err := get(hits[i%len(hits)]); err != nil {
-			b.Fatal(err)
-		}
-		if err := put(hits[i%len(hits)], data1K); err != nil {
-			b.Fatal(err)
-		}
-	}
 	var runs atomic.Int64 // makes Delete's tokens unique to each run
 
-	// Each case returns the operation number i does, for the store or for
-	// the bare call, after any set-up it needs for b.N operations.
-	cases := []struct {
-		name  string
-		setup func(b *testing.B, bare bool) func(i int) error
-	}{
-		{"FindHit", func(b *testing.B, bare bool) func(int) error {
+	// Delete's set-up writes b.N items to delete, so it sits out the
+	// warm-up.
+	cases := []benchkit.Case{
+		{Name: "FindHit", Setup: func(b *testing.B, bare bool) func(int) error {
 			if bare {
 				return func(i int) error {
 					out, err := get(hits[i%len(hits)])
@@ -286,8 +215,8 @@ func BenchmarkLocal(b *testing.B) {
 			}
 			return func(i int) error { return find(hits[i%len(hits)], true) }
 		}},
-		{"FindMiss", func(b *testing.B, bare bool) func(int) error {
-			miss := tokens("miss", 1024)
+		{Name: "FindMiss", Setup: func(b *testing.B, bare bool) func(int) error {
+			miss := benchkit.Tokens("miss", 1024)
 			if bare {
 				return func(i int) error {
 					out, err := get(miss[i%len(miss)])
@@ -299,22 +228,22 @@ func BenchmarkLocal(b *testing.B) {
 			}
 			return func(i int) error { return find(miss[i%len(miss)], false) }
 		}},
-		{"Commit1KB", func(b *testing.B, bare bool) func(int) error {
-			t := tokens("c1k", 256)
+		{Name: "Commit1KB", Setup: func(b *testing.B, bare bool) func(int) error {
+			t := benchkit.Tokens("c1k", 256)
 			if bare {
 				return func(i int) error { return put(t[i%len(t)], data1K) }
 			}
 			return func(i int) error { return s.CommitCtx(ctx, t[i%len(t)], data1K, expiry) }
 		}},
-		{"Commit100KB", func(b *testing.B, bare bool) func(int) error {
-			t := tokens("c100k", 256)
+		{Name: "Commit100KB", Setup: func(b *testing.B, bare bool) func(int) error {
+			t := benchkit.Tokens("c100k", 256)
 			if bare {
 				return func(i int) error { return put(t[i%len(t)], data100K) }
 			}
 			return func(i int) error { return s.CommitCtx(ctx, t[i%len(t)], data100K, expiry) }
 		}},
-		{"Delete", func(b *testing.B, bare bool) func(int) error {
-			t := tokens(fmt.Sprintf("del%d", runs.Add(1)), b.N)
+		{Name: "Delete", Setup: func(b *testing.B, bare bool) func(int) error {
+			t := benchkit.Tokens(fmt.Sprintf("del%d", runs.Add(1)), b.N)
 			benchBatchPut(b, db, table, t, data1K, expiry)
 			if bare {
 				return func(i int) error {
@@ -326,61 +255,14 @@ func BenchmarkLocal(b *testing.B) {
 				}
 			}
 			return func(i int) error { return s.DeleteCtx(ctx, t[i]) }
-		}},
+		}, NoWarmUp: true},
 	}
-	for _, workers := range []int{1, 16} {
-		for _, c := range cases {
-			for _, impl := range []string{"store", "bare"} {
-				b.Run(fmt.Sprintf("%s/c%d/%s", c.name, workers, impl), func(b *testing.B) {
-					benchWorkers(b, workers, c.setup(b, impl == "bare"))
-				})
-			}
-		}
-	}
+	benchkit.Local(b, cases, *benchBareFirst)
 }
 
-// benchWorkers does op(0) to op(b.N-1) from the given number of goroutines
-// and reports the throughput (ops/s) and the 50th and 99th percentiles of
-// the calls' latencies, in microseconds.
-func benchWorkers(b *testing.B, workers int, op func(i int) error) {
-	lat := make([][]time.Duration, workers)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	b.ResetTimer()
-	start := time.Now()
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= b.N {
-					return
-				}
-				t0 := time.Now()
-				if err := op(i); err != nil {
-					b.Error(err)
-					return
-				}
-				lat[w] = append(lat[w], time.Since(t0))
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
-	all := slices.Concat(lat...)
-	if len(all) == 0 {
-		return
-	}
-	slices.Sort(all)
-	pct := func(p float64) float64 {
-		return float64(all[int(p*float64(len(all)-1))].Nanoseconds()) / 1e3
-	}
-	b.ReportMetric(float64(len(all))/elapsed.Seconds(), "ops/s")
-	b.ReportMetric(pct(0.50), "p50-us")
-	b.ReportMetric(pct(0.99), "p99-us")
-}
+// benchBareFirst makes BenchmarkLocal measure each bare call before the
+// store's: go test -bench Local . -args -local.barefirst
+var benchBareFirst = flag.Bool("local.barefirst", false, "BenchmarkLocal: measure each bare call before the store's")
 
 // benchBatchPut writes a live session with the given data under each token,
 // 25 items per BatchWriteItem request, resending what DynamoDB leaves

@@ -1,0 +1,190 @@
+// Package benchkit holds the SDK-free parts of the store/bare benchmarks of
+// both the aws-sdk-go (v1) package and the awsv2 package: the session they
+// use, an in-process fake DynamoDB, the runner that measures latencies from
+// several goroutines and the driver of BenchmarkLocal. The benchmarks keep
+// only their SDK calls.
+package benchkit
+
+import (
+	"encoding/base64"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+const (
+	// Table is the table the benchmarks on the fake server name: the
+	// store's default.
+	Table = "scs_session"
+	// Token is the session token the benchmarks on the fake server use.
+	Token = "Pc3CZoiUjlW2EqCsJUgRAL1iqaRsZw6hbIjfjlXP5x4"
+	// DataSize is the size of the session the fake server returns: 1 KB,
+	// the size of a typical SCS session with a handful of values.
+	DataSize = 1024
+)
+
+// Expiry is the expiry of the item the fake server returns: in the future
+// until 2100.
+var Expiry = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Data returns a new session of DataSize zero bytes, the data of the item
+// the fake server returns.
+func Data() []byte { return make([]byte, DataSize) }
+
+// FakeDynamoDB returns a server that answers GetItem, PutItem and
+// DeleteItem as DynamoDB does: JSON 1.0 bodies chosen by the X-Amz-Target
+// header, with the X-Amz-Crc32 checksum that the SDKs verify. GetItem
+// always finds the same live session (Token, Data(), Expiry); any other
+// target gets a 400 UnknownOperationException. The server is closed when
+// tb's test ends.
+func FakeDynamoDB(tb testing.TB) *httptest.Server {
+	tb.Helper()
+	item := fmt.Sprintf(`{"Item":{"token":{"S":%q},"data":{"B":%q},"expiry":{"N":"%d"},"ttl":{"N":"%d"}}}`,
+		Token, base64.StdEncoding.EncodeToString(Data()), Expiry.UnixNano(), Expiry.Unix()+1)
+	bodies := map[string][]byte{
+		"DynamoDB_20120810.GetItem":    []byte(item),
+		"DynamoDB_20120810.PutItem":    []byte(`{}`),
+		"DynamoDB_20120810.DeleteItem": []byte(`{}`),
+	}
+	crcs := map[string]string{}
+	for target, body := range bodies {
+		crcs[target] = strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		target := r.Header.Get("X-Amz-Target")
+		body, ok := bodies[target]
+		h := w.Header()
+		h.Set("Content-Type", "application/x-amz-json-1.0")
+		if !ok {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, `{"__type":"com.amazon.coral.service#UnknownOperationException"}`)
+			return
+		}
+		h.Set("X-Amz-Crc32", crcs[target])
+		h.Set("X-Amzn-Requestid", "BENCHREQUEST0000000000000000000000000000000000000000")
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = w.Write(body)
+	}))
+	tb.Cleanup(srv.Close)
+	return srv
+}
+
+// Tokens returns n tokens "prefix-0" to "prefix-(n-1)"; none if n <= 0.
+func Tokens(prefix string, n int) []string {
+	t := make([]string, max(n, 0))
+	for i := range t {
+		t[i] = fmt.Sprintf("%s-%d", prefix, i)
+	}
+	return t
+}
+
+// Workers does op(0) to op(b.N-1) from the given number of goroutines and
+// reports the throughput (ops/s) and the 50th and 99th percentiles of the
+// calls' latencies, in microseconds (p50-us, p99-us). A goroutine whose op
+// fails reports the error with b.Error and stops; if no call succeeded,
+// no metric is reported.
+func Workers(b *testing.B, workers int, op func(i int) error) {
+	lat := make([][]time.Duration, workers)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= b.N {
+					return
+				}
+				t0 := time.Now()
+				if err := op(i); err != nil {
+					b.Error(err)
+					return
+				}
+				lat[w] = append(lat[w], time.Since(t0))
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	all := slices.Concat(lat...)
+	if len(all) == 0 {
+		return
+	}
+	slices.Sort(all)
+	pct := func(p float64) float64 {
+		return float64(all[int(p*float64(len(all)-1))].Nanoseconds()) / 1e3
+	}
+	b.ReportMetric(float64(len(all))/elapsed.Seconds(), "ops/s")
+	b.ReportMetric(pct(0.50), "p50-us")
+	b.ReportMetric(pct(0.99), "p99-us")
+}
+
+// Case is one operation of Local, measured for the store and for the bare
+// SDK call.
+type Case struct {
+	// Name is the first part of the sub-benchmark's name.
+	Name string
+	// Setup returns the operation number i does, for the store or (bare)
+	// for the bare call, after any set-up it needs for b.N operations.
+	Setup func(b *testing.B, bare bool) func(i int) error
+	// NoWarmUp leaves the case out of the warm-up, for operations that
+	// can be done only once per set-up (such as deleting b.N items).
+	NoWarmUp bool
+}
+
+// WarmUp is how long Local calls every case before measuring.
+const WarmUp = 3 * time.Second
+
+// Local runs each case from 1 and from 16 goroutines as the sub-benchmarks
+// "<Name>/c1/store", "<Name>/c1/bare", "<Name>/c16/store" and so on, with
+// Workers. First, for WarmUp, it does 100 operations at a time of every case
+// but the NoWarmUp ones, store and bare, so that DynamoDB Local's JIT is warm
+// before the first case measured; a failing warm-up operation ends b with
+// b.Fatal. Whichever of a pair runs first finds the server in a different
+// state (the first case of a run was measured up to 1.5 times slower, store
+// or not), so barefirst measures the bare call before the store's, and
+// callers alternate it from run to run.
+func Local(b *testing.B, cases []Case, barefirst bool) {
+	b.Helper()
+	for start := time.Now(); time.Since(start) < WarmUp; {
+		for _, c := range cases {
+			if c.NoWarmUp {
+				continue
+			}
+			for _, bare := range []bool{false, true} {
+				op := c.Setup(b, bare)
+				for i := range 100 {
+					if err := op(i); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		}
+	}
+	order := []string{"store", "bare"}
+	if barefirst {
+		order = []string{"bare", "store"}
+	}
+	for _, workers := range []int{1, 16} {
+		for _, c := range cases {
+			for _, impl := range order {
+				b.Run(fmt.Sprintf("%s/c%d/%s", c.Name, workers, impl), func(b *testing.B) {
+					Workers(b, workers, c.Setup(b, impl == "bare"))
+				})
+			}
+		}
+	}
+}

@@ -13,10 +13,8 @@ package awsv2_test
 import (
 	"context"
 	"flag"
-	"fmt"
 	"net/http"
 	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -175,89 +173,30 @@ func BenchmarkLocal(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	expiry := time.Now().Add(24 * time.Hour)
-	data1K, data100K := make([]byte, 1024), make([]byte, 100*1024)
-	hits := benchkit.Tokens("hit", 256)
-	benchBatchPut(b, db, table, hits, data1K, expiry)
-
-	get := func(token string) (*dynamodb.GetItemOutput, error) {
-		return db.GetItem(ctx, &dynamodb.GetItemInput{
-			TableName:      aws.String(table),
-			Key:            map[string]types.AttributeValue{"token": &types.AttributeValueMemberS{Value: token}},
-			ConsistentRead: aws.Bool(true),
-		})
-	}
-	put := func(token string, data []byte) error {
-		_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: benchItem(token, data, expiry)})
-		return err
-	}
-	find := func(token string, want bool) error {
-		_, found, err := s.FindCtx(ctx, token)
-		if err == nil && found != want {
-			err = fmt.Errorf("found = %v, want %v", found, want)
-		}
-		return err
-	}
-	var runs atomic.Int64 // makes Delete's tokens unique to each run
-
-	// Delete's set-up writes b.N items to delete, so it sits out the
-	// warm-up.
-	cases := []benchkit.Case{
-		{Name: "FindHit", Setup: func(b *testing.B, bare bool) func(int) error {
-			if bare {
-				return func(i int) error {
-					out, err := get(hits[i%len(hits)])
-					if err == nil && out.Item["data"] == nil {
-						err = fmt.Errorf("no item")
-					}
-					return err
-				}
-			}
-			return func(i int) error { return find(hits[i%len(hits)], true) }
-		}},
-		{Name: "FindMiss", Setup: func(b *testing.B, bare bool) func(int) error {
-			miss := benchkit.Tokens("miss", 1024)
-			if bare {
-				return func(i int) error {
-					out, err := get(miss[i%len(miss)])
-					if err == nil && out.Item != nil {
-						err = fmt.Errorf("found an item")
-					}
-					return err
-				}
-			}
-			return func(i int) error { return find(miss[i%len(miss)], false) }
-		}},
-		{Name: "Commit1KB", Setup: func(b *testing.B, bare bool) func(int) error {
-			t := benchkit.Tokens("c1k", 256)
-			if bare {
-				return func(i int) error { return put(t[i%len(t)], data1K) }
-			}
-			return func(i int) error { return s.CommitCtx(ctx, t[i%len(t)], data1K, expiry) }
-		}},
-		{Name: "Commit100KB", Setup: func(b *testing.B, bare bool) func(int) error {
-			t := benchkit.Tokens("c100k", 256)
-			if bare {
-				return func(i int) error { return put(t[i%len(t)], data100K) }
-			}
-			return func(i int) error { return s.CommitCtx(ctx, t[i%len(t)], data100K, expiry) }
-		}},
-		{Name: "Delete", Setup: func(b *testing.B, bare bool) func(int) error {
-			t := benchkit.Tokens(fmt.Sprintf("del%d", runs.Add(1)), b.N)
-			benchBatchPut(b, db, table, t, data1K, expiry)
-			if bare {
-				return func(i int) error {
-					_, err := db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-						TableName: aws.String(table),
-						Key:       map[string]types.AttributeValue{"token": &types.AttributeValueMemberS{Value: t[i]}},
-					})
-					return err
-				}
-			}
-			return func(i int) error { return s.DeleteCtx(ctx, t[i]) }
-		}, NoWarmUp: true},
-	}
-	benchkit.Local(b, cases, *benchBareFirst)
+	benchkit.Local(b, s, benchkit.Bare{
+		Get: func(token string) (bool, error) {
+			out, err := db.GetItem(ctx, &dynamodb.GetItemInput{
+				TableName:      aws.String(table),
+				Key:            map[string]types.AttributeValue{"token": &types.AttributeValueMemberS{Value: token}},
+				ConsistentRead: aws.Bool(true),
+			})
+			return err == nil && out.Item["data"] != nil, err
+		},
+		Put: func(token string, data []byte, expiry time.Time) error {
+			_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: benchItem(token, data, expiry)})
+			return err
+		},
+		Delete: func(token string) error {
+			_, err := db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+				TableName: aws.String(table),
+				Key:       map[string]types.AttributeValue{"token": &types.AttributeValueMemberS{Value: token}},
+			})
+			return err
+		},
+		Seed: func(b *testing.B, tokens []string, data []byte, expiry time.Time) {
+			benchBatchPut(b, db, table, tokens, data, expiry)
+		},
+	}, *benchBareFirst)
 }
 
 // benchBareFirst makes BenchmarkLocal measure each bare call before the

@@ -6,6 +6,7 @@
 package benchkit
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"hash/crc32"
@@ -132,40 +133,124 @@ func Workers(b *testing.B, workers int, op func(i int) error) {
 	b.ReportMetric(pct(0.99), "p99-us")
 }
 
-// Case is one operation of Local, measured for the store and for the bare
-// SDK call.
-type Case struct {
-	// Name is the first part of the sub-benchmark's name.
-	Name string
-	// Setup returns the operation number i does, for the store or (bare)
+// Store is the store under test: what both SDKs' DynamoStores have in
+// common (scs.CtxStore's calls that Local measures).
+type Store interface {
+	FindCtx(ctx context.Context, token string) (b []byte, found bool, err error)
+	CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error
+	DeleteCtx(ctx context.Context, token string) error
+}
+
+// Bare is the bare SDK calls that Local sets beside the store's, each on
+// the store's table with the store's attribute names.
+type Bare struct {
+	// Get is a consistent GetItem of token; found says whether an item came
+	// back.
+	Get func(token string) (found bool, err error)
+	// Put is a PutItem of a session with the given data and expiry.
+	Put func(token string, data []byte, expiry time.Time) error
+	// Delete is a DeleteItem of token.
+	Delete func(token string) error
+	// Seed writes a live session with the given data and expiry under each
+	// token, ending b with b.Fatal if it cannot.
+	Seed func(b *testing.B, tokens []string, data []byte, expiry time.Time)
+}
+
+// localCase is one operation of Local, measured for the store and for the
+// bare call.
+type localCase struct {
+	name string
+	// setup returns the operation number i does, for the store or (bare)
 	// for the bare call, after any set-up it needs for b.N operations.
-	Setup func(b *testing.B, bare bool) func(i int) error
-	// NoWarmUp leaves the case out of the warm-up, for operations that
-	// can be done only once per set-up (such as deleting b.N items).
-	NoWarmUp bool
+	setup func(b *testing.B, bare bool) func(i int) error
+	// noWarmUp leaves the case out of the warm-up: Delete's set-up writes
+	// b.N items to delete.
+	noWarmUp bool
+}
+
+// localCases returns Local's cases: Find of a live session and of a
+// missing one, Commit of 1 KB and of 100 KB, and Delete, after seeding the
+// sessions that Find hits.
+func localCases(b *testing.B, s Store, bare Bare) []localCase {
+	ctx := context.Background()
+	expiry := time.Now().Add(24 * time.Hour)
+	data1K, data100K := make([]byte, 1024), make([]byte, 100*1024)
+	hits := Tokens("hit", 256)
+	bare.Seed(b, hits, data1K, expiry)
+	get := func(token string, want bool) error {
+		found, err := bare.Get(token)
+		if err == nil && found != want {
+			err = fmt.Errorf("GetItem found an item: %v, want %v", found, want)
+		}
+		return err
+	}
+	find := func(token string, want bool) error {
+		_, found, err := s.FindCtx(ctx, token)
+		if err == nil && found != want {
+			err = fmt.Errorf("found = %v, want %v", found, want)
+		}
+		return err
+	}
+	commit := func(prefix string, data []byte) func(b *testing.B, bare bool) func(int) error {
+		return func(_ *testing.B, isBare bool) func(int) error {
+			t := Tokens(prefix, 256)
+			if isBare {
+				return func(i int) error { return bare.Put(t[i%len(t)], data, expiry) }
+			}
+			return func(i int) error { return s.CommitCtx(ctx, t[i%len(t)], data, expiry) }
+		}
+	}
+	var runs atomic.Int64 // makes Delete's tokens unique to each run
+	return []localCase{
+		{name: "FindHit", setup: func(_ *testing.B, isBare bool) func(int) error {
+			if isBare {
+				return func(i int) error { return get(hits[i%len(hits)], true) }
+			}
+			return func(i int) error { return find(hits[i%len(hits)], true) }
+		}},
+		{name: "FindMiss", setup: func(_ *testing.B, isBare bool) func(int) error {
+			miss := Tokens("miss", 1024)
+			if isBare {
+				return func(i int) error { return get(miss[i%len(miss)], false) }
+			}
+			return func(i int) error { return find(miss[i%len(miss)], false) }
+		}},
+		{name: "Commit1KB", setup: commit("c1k", data1K)},
+		{name: "Commit100KB", setup: commit("c100k", data100K)},
+		{name: "Delete", noWarmUp: true, setup: func(b *testing.B, isBare bool) func(int) error {
+			t := Tokens(fmt.Sprintf("del%d", runs.Add(1)), b.N)
+			bare.Seed(b, t, data1K, expiry)
+			if isBare {
+				return func(i int) error { return bare.Delete(t[i]) }
+			}
+			return func(i int) error { return s.DeleteCtx(ctx, t[i]) }
+		}},
+	}
 }
 
 // WarmUp is how long Local calls every case before measuring.
 const WarmUp = 3 * time.Second
 
-// Local runs each case from 1 and from 16 goroutines as the sub-benchmarks
-// "<Name>/c1/store", "<Name>/c1/bare", "<Name>/c16/store" and so on, with
-// Workers. First, for WarmUp, it does 100 operations at a time of every case
-// but the NoWarmUp ones, store and bare, so that DynamoDB Local's JIT is warm
-// before the first case measured; a failing warm-up operation ends b with
-// b.Fatal. Whichever of a pair runs first finds the server in a different
-// state (the first case of a run was measured up to 1.5 times slower, store
-// or not), so barefirst measures the bare call before the store's, and
-// callers alternate it from run to run.
-func Local(b *testing.B, cases []Case, barefirst bool) {
+// Local measures s beside the bare calls on DynamoDB Local: Find (hit and
+// miss), Commit (1 KB and 100 KB) and Delete, from 1 and from 16
+// goroutines, as the sub-benchmarks "FindHit/c1/store", "FindHit/c1/bare",
+// ..., "Delete/c16/bare", each run with Workers. First, for WarmUp, it does
+// 100 operations at a time of every case but Delete, store and bare, so that
+// DynamoDB Local's JIT is warm before the first case measured; a failing
+// warm-up operation ends b with b.Fatal. Whichever of a pair runs first
+// finds the server in a different state (the first case of a run was
+// measured up to 1.5 times slower, store or not), so barefirst measures the
+// bare call before the store's, and callers alternate it from run to run.
+func Local(b *testing.B, s Store, bare Bare, barefirst bool) {
 	b.Helper()
+	cases := localCases(b, s, bare)
 	for start := time.Now(); time.Since(start) < WarmUp; {
 		for _, c := range cases {
-			if c.NoWarmUp {
+			if c.noWarmUp {
 				continue
 			}
-			for _, bare := range []bool{false, true} {
-				op := c.Setup(b, bare)
+			for _, isBare := range []bool{false, true} {
+				op := c.setup(b, isBare)
 				for i := range 100 {
 					if err := op(i); err != nil {
 						b.Fatal(err)
@@ -181,8 +266,8 @@ func Local(b *testing.B, cases []Case, barefirst bool) {
 	for _, workers := range []int{1, 16} {
 		for _, c := range cases {
 			for _, impl := range order {
-				b.Run(fmt.Sprintf("%s/c%d/%s", c.Name, workers, impl), func(b *testing.B) {
-					Workers(b, workers, c.Setup(b, impl == "bare"))
+				b.Run(fmt.Sprintf("%s/c%d/%s", c.name, workers, impl), func(b *testing.B) {
+					Workers(b, workers, c.setup(b, impl == "bare"))
 				})
 			}
 		}

@@ -86,18 +86,7 @@ func BenchmarkBareGetItem(b *testing.B) {
 	}
 }
 
-func BenchmarkFind(b *testing.B) {
-	s := benchFakeStore(b)
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		data, found, err := s.FindCtx(ctx, benchkit.Token)
-		if err != nil || !found || len(data) != benchkit.DataSize {
-			b.Fatal(found, err)
-		}
-	}
-}
+func BenchmarkFind(b *testing.B) { benchkit.Find(b, benchFakeStore(b)) }
 
 func BenchmarkBarePutItem(b *testing.B) {
 	db := benchFakeClient(b)
@@ -121,18 +110,7 @@ func BenchmarkBarePutItem(b *testing.B) {
 	}
 }
 
-func BenchmarkCommit(b *testing.B) {
-	s := benchFakeStore(b)
-	ctx := context.Background()
-	expiry := time.Now().Add(24 * time.Hour)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		if err := s.CommitCtx(ctx, benchkit.Token, benchData, expiry); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
+func BenchmarkCommit(b *testing.B) { benchkit.Commit(b, benchFakeStore(b)) }
 
 func BenchmarkBareDeleteItem(b *testing.B) {
 	db := benchFakeClient(b)
@@ -150,17 +128,7 @@ func BenchmarkBareDeleteItem(b *testing.B) {
 	}
 }
 
-func BenchmarkDelete(b *testing.B) {
-	s := benchFakeStore(b)
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		if err := s.DeleteCtx(ctx, benchkit.Token); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
+func BenchmarkDelete(b *testing.B) { benchkit.Delete(b, benchFakeStore(b)) }
 
 // BenchmarkLocal runs Find (hit and miss), Commit (1 KB and 100 KB) and
 // Delete against DynamoDB Local, each beside the bare SDK call, from 1 and

@@ -156,6 +156,50 @@ type Bare struct {
 	Seed func(b *testing.B, tokens []string, data []byte, expiry time.Time)
 }
 
+// Find does a FindCtx of Token b.N times, as BenchmarkFind on the fake
+// server, reporting allocations; it ends b with b.Fatal unless every call
+// finds DataSize bytes.
+func Find(b *testing.B, s Store) {
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		data, found, err := s.FindCtx(ctx, Token)
+		if err != nil || !found || len(data) != DataSize {
+			b.Fatal(found, err)
+		}
+	}
+}
+
+// Commit does a CommitCtx of Data() under Token, expiring in a day, b.N
+// times, as BenchmarkCommit on the fake server, reporting allocations; it
+// ends b with b.Fatal at the first error.
+func Commit(b *testing.B, s Store) {
+	ctx := context.Background()
+	data, expiry := Data(), time.Now().Add(24*time.Hour)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if err := s.CommitCtx(ctx, Token, data, expiry); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// Delete does a DeleteCtx of Token b.N times, as BenchmarkDelete on the
+// fake server, reporting allocations; it ends b with b.Fatal at the first
+// error.
+func Delete(b *testing.B, s Store) {
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if err := s.DeleteCtx(ctx, Token); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // localCase is one operation of Local, measured for the store and for the
 // bare call.
 type localCase struct {

@@ -167,24 +167,34 @@ type TableCalls struct {
 }
 
 // PrepareTable makes the table ready for sessions with calls: it creates the
-// table when it is missing, waits until it is usable (see WaitUsable),
+// table when it is missing, waits until it is usable (see WaitUsable) unless
+// the first description already shows it usable,
 // checks its key schema (see CheckKeySchema) and enables Time To Live on the
 // ttl attribute when it is not on already (see TTLNeedsEnabling). When
 // enabling fails, the status is read again, since another instance may have
 // enabled it meanwhile, which is fine. It returns the calls' errors as they
 // are.
 func PrepareTable(ctx context.Context, n Names, calls TableCalls) error {
-	if _, err := calls.Describe(ctx); err != nil {
-		if !calls.Missing(err) {
-			return err
-		}
+	t, err := calls.Describe(ctx)
+	switch {
+	case err == nil:
+	case calls.Missing(err):
 		if err := calls.Create(ctx); err != nil {
 			return err
 		}
+		t.Status = StatusCreating
+	default:
+		return err
 	}
-	t, err := WaitUsable(ctx, n.Table, calls.Describe)
+	// An existing usable table needs no second description.
+	usable, err := TableUsable(n.Table, t.Status)
 	if err != nil {
 		return err
+	}
+	if !usable {
+		if t, err = WaitUsable(ctx, n.Table, calls.Describe); err != nil {
+			return err
+		}
 	}
 	if err := CheckKeySchema(n, t); err != nil {
 		return err

@@ -241,17 +241,17 @@ func TestPrepareTable(t *testing.T) {
 		{"missing table is created, then gets TTL", fakeTable{},
 			nil, "describe create describe describeTTL enableTTL"},
 		{"existing table without TTL gets it", fakeTable{exists: true, keys: rightKey},
-			nil, "describe describe describeTTL enableTTL"},
+			nil, "describe describeTTL enableTTL"},
 		{"existing table with TTL is left alone", fakeTable{exists: true, keys: rightKey, ttlStatus: "ENABLED", ttlAttr: "ttl"},
-			nil, "describe describe describeTTL"},
+			nil, "describe describeTTL"},
 		{"wrong key schema is refused before TTL", fakeTable{exists: true, keys: []sessionitem.KeyElement{{Name: "id", Type: "HASH"}}},
-			sessionitem.ErrTableNotReady, "describe describe"},
+			sessionitem.ErrTableNotReady, "describe"},
 		{"TTL on another attribute is refused", fakeTable{exists: true, keys: rightKey, ttlStatus: "ENABLED", ttlAttr: "expires_at"},
-			sessionitem.ErrTableNotReady, "describe describe describeTTL"},
+			sessionitem.ErrTableNotReady, "describe describeTTL"},
 		{"failed enable that someone else did is fine", fakeTable{exists: true, keys: rightKey, enableErr: errEnable, enabledMean: true},
-			nil, "describe describe describeTTL enableTTL describeTTL"},
+			nil, "describe describeTTL enableTTL describeTTL"},
 		{"failed enable is returned", fakeTable{exists: true, keys: rightKey, enableErr: errEnable},
-			errEnable, "describe describe describeTTL enableTTL describeTTL"},
+			errEnable, "describe describeTTL enableTTL describeTTL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -29,7 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go/service/dynamodb/dynamodbiface"
 
 	"github.com/scs-stores/dynamostore"
-	"github.com/scs-stores/dynamostore/internal/benchkit"
+	"github.com/scs-stores/dynamostore/internal/core/benchkit"
 	"github.com/scs-stores/dynamostore/internal/ddbtest"
 )
 

@@ -24,8 +24,8 @@ import (
 
 	"github.com/scs-stores/dynamostore"
 	"github.com/scs-stores/dynamostore/internal/ddbtest"
-	"github.com/scs-stores/dynamostore/internal/sessionitem"
-	"github.com/scs-stores/dynamostore/internal/testenv"
+	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
+	"github.com/scs-stores/dynamostore/internal/core/testenv"
 )
 
 // newStore returns a store on a fresh table of DynamoDB Local with the

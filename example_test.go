@@ -22,7 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go/service/dynamodb"
 
 	"github.com/scs-stores/dynamostore"
-	"github.com/scs-stores/dynamostore/internal/testenv"
+	"github.com/scs-stores/dynamostore/internal/core/testenv"
 )
 
 // exampleSession returns an AWS session on DynamoDB Local. On AWS itself,

@@ -26,8 +26,8 @@ import (
 
 	"github.com/scs-stores/dynamostore"
 	"github.com/scs-stores/dynamostore/internal/ddbtest"
-	"github.com/scs-stores/dynamostore/internal/sessionitem"
-	"github.com/scs-stores/dynamostore/internal/testenv"
+	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
+	"github.com/scs-stores/dynamostore/internal/core/testenv"
 )
 
 // faultMaxRetries is the SDK's retry budget in the fault tests: small, with

@@ -11,7 +11,7 @@ import (
 
 	"github.com/scs-stores/dynamostore"
 	"github.com/scs-stores/dynamostore/internal/ddbtest"
-	"github.com/scs-stores/dynamostore/internal/sessionitem"
+	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 )
 
 // FuzzCommitFindDelete round-trips any token, data and expiry through the

@@ -7,4 +7,12 @@ require (
 	github.com/aws/aws-sdk-go v1.55.8
 )
 
-require github.com/jmespath/go-jmespath v0.4.0 // indirect
+require (
+	github.com/jmespath/go-jmespath v0.4.0 // indirect
+	github.com/scs-stores/dynamostore/internal/core v0.1.0
+	github.com/scs-stores/dynamostore/storetest v0.1.0
+)
+
+replace github.com/scs-stores/dynamostore/internal/core => ./internal/core
+
+replace github.com/scs-stores/dynamostore/storetest => ./storetest

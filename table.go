@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go/aws/awserr"
 	"github.com/aws/aws-sdk-go/service/dynamodb"
 
-	"github.com/scs-stores/dynamostore/internal/sessionitem"
+	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 )
 
 // CreateTable makes the store's table ready for sessions, for set-up code

@@ -25,7 +25,7 @@ import (
 
 	"github.com/scs-stores/dynamostore/awsv2"
 	"github.com/scs-stores/dynamostore/awsv2/internal/ddbtest2"
-	"github.com/scs-stores/dynamostore/internal/benchkit"
+	"github.com/scs-stores/dynamostore/internal/core/benchkit"
 )
 
 // benchData is the 1 KB session the fake server returns and the

@@ -17,7 +17,7 @@ import (
 
 	"github.com/scs-stores/dynamostore/awsv2"
 	"github.com/scs-stores/dynamostore/awsv2/internal/ddbtest2"
-	"github.com/scs-stores/dynamostore/internal/testenv"
+	"github.com/scs-stores/dynamostore/internal/core/testenv"
 )
 
 // withCABundle sets AWS_CA_BUNDLE to a valid PEM file, as these machines

@@ -2,8 +2,6 @@ module github.com/scs-stores/dynamostore/awsv2
 
 go 1.24
 
-replace github.com/scs-stores/dynamostore => ../
-
 require (
 	github.com/alexedwards/scs/v2 v2.9.0
 	github.com/aws/aws-sdk-go-v2 v1.48.0
@@ -11,11 +9,9 @@ require (
 	github.com/aws/aws-sdk-go-v2/credentials v1.21.0
 	github.com/aws/aws-sdk-go-v2/service/dynamodb v1.74.0
 	github.com/aws/smithy-go v1.28.9
-	github.com/scs-stores/dynamostore v0.0.0-00010101000000-000000000000
 )
 
 require (
-	github.com/aws/aws-sdk-go v1.55.8 // indirect
 	github.com/aws/aws-sdk-go-v2/feature/ec2/imds v1.20.9 // indirect
 	github.com/aws/aws-sdk-go-v2/internal/configsources v1.5.12 // indirect
 	github.com/aws/aws-sdk-go-v2/internal/endpoints/v2 v2.8.12 // indirect
@@ -27,5 +23,10 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/sso v1.39.5 // indirect
 	github.com/aws/aws-sdk-go-v2/service/ssooidc v1.44.5 // indirect
 	github.com/aws/aws-sdk-go-v2/service/sts v1.52.0 // indirect
-	github.com/jmespath/go-jmespath v0.4.0 // indirect
+	github.com/scs-stores/dynamostore/internal/core v0.1.0
+	github.com/scs-stores/dynamostore/storetest v0.1.0
 )
+
+replace github.com/scs-stores/dynamostore/internal/core => ../internal/core
+
+replace github.com/scs-stores/dynamostore/storetest => ../storetest

@@ -66,7 +66,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/scs-stores/dynamostore/internal/sessionitem"
+	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 )
 
 // Errors returned by the store. They are the very values of the v1 package

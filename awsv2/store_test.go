@@ -16,8 +16,8 @@ import (
 
 	"github.com/scs-stores/dynamostore/awsv2"
 	"github.com/scs-stores/dynamostore/awsv2/internal/ddbtest2"
-	"github.com/scs-stores/dynamostore/internal/sessionitem"
-	"github.com/scs-stores/dynamostore/internal/testenv"
+	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
+	"github.com/scs-stores/dynamostore/internal/core/testenv"
 )
 
 // newStore returns a store on a fresh table of DynamoDB Local with the

@@ -15,7 +15,7 @@ import (
 
 	"github.com/scs-stores/dynamostore/awsv2"
 	"github.com/scs-stores/dynamostore/awsv2/internal/ddbtest2"
-	"github.com/scs-stores/dynamostore/internal/testenv"
+	"github.com/scs-stores/dynamostore/internal/core/testenv"
 )
 
 // dropAtEnd deletes table when the test ends, for tables that the test makes

@@ -43,7 +43,7 @@ import (
 	"github.com/aws/aws-sdk-go/service/dynamodb"
 
 	"github.com/scs-stores/dynamostore"
-	"github.com/scs-stores/dynamostore/internal/sessionitem"
+	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 )
 
 func main() {

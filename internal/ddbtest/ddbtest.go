@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go/aws/session"
 	"github.com/aws/aws-sdk-go/service/dynamodb"
 
-	"github.com/scs-stores/dynamostore/internal/testenv"
+	"github.com/scs-stores/dynamostore/internal/core/testenv"
 )
 
 // Client returns a client of DynamoDB Local. A non-nil rt carries its

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scs-stores/dynamostore/internal/sessionitem"
+	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 )
 
 func TestExpiredExpressionsUseOnlyPlaceholdersTheyDefine(t *testing.T) {

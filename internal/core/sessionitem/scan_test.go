@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scs-stores/dynamostore/internal/sessionitem"
+	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 )
 
 func TestScanAllMergesEverySegmentScannedInParallel(t *testing.T) {

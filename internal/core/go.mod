@@ -1,0 +1,3 @@
+module github.com/scs-stores/dynamostore/internal/core
+
+go 1.22

@@ -1,9 +1,15 @@
 // Command demo is a small web app that keeps its sessions in DynamoDB with
-// SCS and dynamostore. Its home page counts your visits in the session; you
-// can log in with a name (which renews the session token) and log out (which
-// destroys the session); /sessions lists every live session through
-// SessionManager.Iterate, each shown by a short hash of its token, never the
-// token itself.
+// SCS and dynamostore. Its home page counts your visits in the session and
+// shows your session's item as DynamoDB holds it; you can log in with a name
+// (which renews the session token) and log out (which destroys the session);
+// /sessions lists every live session through SessionManager.Iterate, each
+// shown by a short hash of its token, never the token itself.
+//
+// The -sdk flag picks the package: v2 (the default, as the README advises for
+// new code) builds the store with github.com/scs-stores/dynamostore/awsv2 on
+// aws-sdk-go-v2, v1 with github.com/scs-stores/dynamostore on aws-sdk-go. Both
+// use an HTTP client pooled for 64 concurrent requests, and every page ends
+// within 12 seconds, with an error page if DynamoDB does not answer.
 //
 // With DYNAMODB_ENDPOINT set (as `make demo` does) it uses that DynamoDB
 // Local server, with dummy credentials in region us-east-1. Without it, it
@@ -14,13 +20,11 @@
 //
 // Usage:
 //
-//	demo [-addr host:port] [-table name]
+//	demo [-addr host:port] [-table name] [-sdk v2|v1]
 //
 // The address defaults to $DEMO_ADDR, or localhost:4000; the table to
 // "dynamostore_demo".
 package main
-
-//lint:file-ignore SA1019 aws-sdk-go v1 is what dynamostore is built on.
 
 import (
 	"context"
@@ -36,22 +40,30 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 	"unicode/utf8"
 
 	"github.com/alexedwards/scs/v2"
-	"github.com/aws/aws-sdk-go/aws"
-	"github.com/aws/aws-sdk-go/aws/credentials"
-	"github.com/aws/aws-sdk-go/aws/session"
-	"github.com/aws/aws-sdk-go/service/dynamodb"
-
-	"github.com/scs-stores/dynamostore"
 )
 
 // endpointVar names the variable that points the demo at DynamoDB Local.
 const endpointVar = "DYNAMODB_ENDPOINT"
+
+// Time limits. The store bounds each DynamoDB request (its default
+// timeout, 10 s); pageTimeout bounds a whole page, however many requests it
+// sends, and the server's write timeout leaves room to send the error page.
+const (
+	pageTimeout    = 12 * time.Second
+	itemTimeout    = 5 * time.Second
+	readTimeout    = 10 * time.Second
+	writeTimeout   = pageTimeout + 5*time.Second
+	idleTimeout    = 2 * time.Minute
+	shutdownWait   = 10 * time.Second
+	createTableMax = 2 * time.Minute
+)
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -74,12 +86,12 @@ func main() {
 type demo struct {
 	listener net.Listener
 	handler  http.Handler
-	store    *dynamostore.DynamoStore
+	backend  *backend
 	sessions *scs.SessionManager
 }
 
-// setup parses the command line, connects to DynamoDB, creates the session
-// table when it is missing and starts listening.
+// setup parses the command line, connects to DynamoDB through the chosen
+// SDK, creates the session table when it is missing and starts listening.
 func setup(ctx context.Context, args []string, getenv func(string) string, logger *log.Logger) (*demo, error) {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	defAddr := getenv("DEMO_ADDR")
@@ -88,30 +100,24 @@ func setup(ctx context.Context, args []string, getenv func(string) string, logge
 	}
 	addr := fs.String("addr", defAddr, "address to serve on (default from $DEMO_ADDR)")
 	table := fs.String("table", "dynamostore_demo", "DynamoDB table of the sessions, created when missing")
+	sdk := fs.String("sdk", "v2", "AWS SDK: v2 (aws-sdk-go-v2, package awsv2) or v1 (aws-sdk-go, package dynamostore)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 
 	endpoint := getenv(endpointVar)
-	sess, err := session.NewSessionWithOptions(sessionOptions(endpoint))
-	if err != nil {
-		return nil, fmt.Errorf("AWS session: %w", err)
-	}
-	if aws.StringValue(sess.Config.Region) == "" {
-		return nil, errors.New("no AWS region: set AWS_REGION (or a region in ~/.aws/config), or set " + endpointVar + " to use DynamoDB Local")
-	}
-	store, err := dynamostore.NewStore(dynamodb.New(sess), dynamostore.WithTable(*table))
+	b, err := newBackend(ctx, *sdk, endpoint, *table)
 	if err != nil {
 		return nil, err
 	}
-	cctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	cctx, cancel := context.WithTimeout(ctx, createTableMax)
 	defer cancel()
-	if err := store.CreateTable(cctx); err != nil {
+	if err := b.store.CreateTable(cctx); err != nil {
 		return nil, err
 	}
 
 	sm := scs.New()
-	sm.Store = store
+	sm.Store = b.store
 	sm.Lifetime = 24 * time.Hour
 	sm.Cookie.Name = "demo_session"
 	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
@@ -123,33 +129,21 @@ func setup(ctx context.Context, args []string, getenv func(string) string, logge
 	if err != nil {
 		return nil, err
 	}
-	where := "AWS region " + aws.StringValue(sess.Config.Region)
-	if endpoint != "" {
-		where = "DynamoDB Local at " + endpoint
-	}
-	logger.Printf("serving on http://%s with sessions in table %q on %s", ln.Addr(), *table, where)
-	a := &app{sessions: sm, logger: logger}
-	return &demo{listener: ln, handler: a.routes(), store: store, sessions: sm}, nil
-}
-
-// sessionOptions returns the AWS session options: DynamoDB Local with dummy
-// credentials in us-east-1 when endpoint is set, and otherwise the usual AWS
-// environment, including ~/.aws/config, with no endpoint override.
-func sessionOptions(endpoint string) session.Options {
-	if endpoint == "" {
-		return session.Options{SharedConfigState: session.SharedConfigEnable}
-	}
-	return session.Options{Config: aws.Config{
-		Region:      aws.String("us-east-1"),
-		Endpoint:    aws.String(endpoint),
-		Credentials: credentials.NewStaticCredentials("local", "local", ""),
-	}}
+	logger.Printf("serving on http://%s with sessions in table %q on %s", ln.Addr(), *table, b.where)
+	a := &app{sessions: sm, backend: b, logger: logger}
+	return &demo{listener: ln, handler: a.routes(), backend: b, sessions: sm}, nil
 }
 
 // serve serves h on ln until ctx ends, then lets the requests in flight
 // finish, for up to ten seconds, and returns nil.
 func serve(ctx context.Context, ln net.Listener, h http.Handler) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {
@@ -157,7 +151,7 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownWait)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutting down: %w", err)
@@ -166,9 +160,20 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 	return nil
 }
 
+// withDeadline ends each request's context after d, so that every store call
+// a page makes ends by then, whatever the browser does.
+func withDeadline(d time.Duration, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
 // app holds the handlers.
 type app struct {
 	sessions *scs.SessionManager
+	backend  *backend
 	logger   *log.Logger
 }
 
@@ -178,7 +183,7 @@ func (a *app) routes() http.Handler {
 	mux.HandleFunc("POST /login", a.login)
 	mux.HandleFunc("POST /logout", a.logout)
 	mux.HandleFunc("GET /sessions", a.list)
-	return a.sessions.LoadAndSave(mux)
+	return withDeadline(pageTimeout, a.sessions.LoadAndSave(mux))
 }
 
 // maxNameRunes is the longest user name the log-in form accepts.
@@ -188,11 +193,92 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	visits := a.sessions.GetInt(ctx, "visits") + 1
 	a.sessions.Put(ctx, "visits", visits)
+	rows, err := a.storedItem(ctx)
+	if err != nil {
+		a.logger.Printf("reading the session item: %v", err)
+	}
 	a.render(w, http.StatusOK, homePage, map[string]any{
-		"User":   a.sessions.GetString(ctx, "user"),
-		"Visits": visits,
-		"Max":    maxNameRunes,
+		"SDK":     a.backend.sdk,
+		"User":    a.sessions.GetString(ctx, "user"),
+		"Visits":  visits,
+		"Max":     maxNameRunes,
+		"Table":   a.backend.store.TableName(),
+		"Item":    rows,
+		"ItemErr": err != nil,
 	})
+}
+
+// itemRow is one attribute of the visitor's session item, for the home page.
+type itemRow struct {
+	Name, Type, Value, Meaning string
+}
+
+// storedItem reads the visitor's session item with a GetItem of its own,
+// as DynamoDB holds it: SCS saves the session after the page, so this is the
+// item as the visitor's previous request left it. It returns no rows and no
+// error for a visitor with no session yet, or whose session is not stored.
+// The token attribute is shown by its hash, never its value.
+func (a *app) storedItem(ctx context.Context) ([]itemRow, error) {
+	token := a.sessions.Token(ctx)
+	if token == "" {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, itemTimeout)
+	defer cancel()
+	item, err := a.backend.getItem(ctx, token)
+	if err != nil || item == nil {
+		return nil, err
+	}
+	s := a.backend.store
+	var rows []itemRow
+	for _, name := range []string{s.TokenName(), s.DataName(), s.ExpiryName(), s.TTLName()} {
+		v, ok := item[name]
+		if !ok {
+			continue
+		}
+		delete(item, name)
+		row := itemRow{Name: name, Type: v.Type}
+		switch {
+		case name == s.TokenName() && v.Type == "S":
+			row.Value = shortID(v.S) + "…"
+			row.Meaning = "the session token, shown by the start of its SHA-256 hash; the page never shows the token itself"
+		case name == s.DataName() && v.Type == "B":
+			row.Value = fmt.Sprintf("%d bytes", len(v.B))
+			row.Meaning = "the session's values, encoded by SCS"
+		case name == s.ExpiryName() && v.Type == "N":
+			row.Value = v.N
+			row.Meaning = "when the session expires, in Unix nanoseconds" + utcTime(v.N, time.Nanosecond)
+		case name == s.TTLName() && v.Type == "N":
+			row.Value = v.N
+			row.Meaning = "when DynamoDB's Time To Live may delete the item, in Unix seconds" + utcTime(v.N, time.Second)
+		}
+		rows = append(rows, row)
+	}
+	others := make([]string, 0, len(item))
+	for name := range item {
+		others = append(others, name)
+	}
+	sort.Strings(others)
+	for _, name := range others {
+		rows = append(rows, itemRow{Name: name, Type: item[name].Type, Meaning: "not one of the store's attributes"})
+	}
+	return rows, nil
+}
+
+// utcTime returns ": " and the time n units after the Unix epoch in UTC, or
+// "" when n is not an integer.
+func utcTime(n string, unit time.Duration) string {
+	i, err := strconv.ParseInt(n, 10, 64)
+	if err != nil {
+		return ""
+	}
+	var t time.Time
+	if unit == time.Second {
+		t = time.Unix(i, 0)
+	} else {
+		t = time.Unix(0, i)
+	}
+	return ": " + t.UTC().Format("2006-01-02 15:04:05.000 UTC")
 }
 
 func (a *app) login(w http.ResponseWriter, r *http.Request) {
@@ -249,7 +335,7 @@ func (a *app) list(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].ID < rows[j].ID })
-	a.render(w, http.StatusOK, sessionsPage, map[string]any{"Rows": rows})
+	a.render(w, http.StatusOK, sessionsPage, map[string]any{"SDK": a.backend.sdk, "Rows": rows})
 }
 
 // shortID returns a short name of a session token that is safe to show:
@@ -278,16 +364,17 @@ func (a *app) render(w http.ResponseWriter, status int, t *template.Template, da
 const layout = `{{define "top"}}<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>dynamostore demo</title>
-<style>body{font-family:sans-serif;max-width:40em;margin:2em auto}table{border-collapse:collapse}td,th{padding:.2em .8em;text-align:left}</style>
+<style>body{font-family:sans-serif;max-width:52em;margin:2em auto;padding:0 1em}table{border-collapse:collapse}td,th{padding:.2em .8em;text-align:left;vertical-align:top}tr+tr td{border-top:1px solid #ddd}.note{color:#555}</style>
 </head>
 <body>
 <h1>dynamostore demo</h1>
 <p><a href="/">Home</a> · <a href="/sessions">Live sessions</a></p>
-{{end}}{{define "bottom"}}</body>
+{{end}}{{define "bottom"}}<p class="note" id="sdk">Sessions are kept in DynamoDB through {{if eq .SDK "v1"}}aws-sdk-go, with the package dynamostore{{else}}aws-sdk-go-v2, with the package awsv2{{end}}.</p>
+</body>
 </html>
 {{end}}`
 
-var homePage = template.Must(template.Must(template.New("home").Parse(layout)).Parse(`{{template "top"}}
+var homePage = template.Must(template.Must(template.New("home").Parse(layout)).Parse(`{{template "top" .}}
 <p>Visits in this session: <strong id="visits">{{.Visits}}</strong></p>
 {{if .User}}<p>Logged in as <strong id="user">{{.User}}</strong>.</p>
 <form method="post" action="/logout"><button>Log out</button></form>
@@ -296,14 +383,23 @@ var homePage = template.Must(template.Must(template.New("home").Parse(layout)).P
 <label>Name <input name="name" required maxlength="{{.Max}}"></label>
 <button>Log in</button>
 </form>{{end}}
-{{template "bottom"}}`))
+<h2>Your session item in DynamoDB</h2>
+{{if .ItemErr}}<p id="item-none">It could not be read; see the server's log.</p>
+{{else if .Item}}<p>Item of the table <code>{{.Table}}</code> as your previous request stored it (SCS saves the session after each page, so its data is one visit behind the count above), read with GetItem:</p>
+<table id="item">
+<tr><th>Attribute</th><th>Type</th><th>Value</th><th>Meaning</th></tr>
+{{range .Item}}<tr><td><code>{{.Name}}</code></td><td>{{.Type}}</td><td><code>{{.Value}}</code></td><td>{{.Meaning}}</td></tr>
+{{end}}</table>
+{{else}}<p id="item-none">None yet: SCS stores the session after it has served this page. Reload to see the item.</p>
+{{end}}
+{{template "bottom" .}}`))
 
-var sessionsPage = template.Must(template.Must(template.New("sessions").Parse(layout)).Parse(`{{template "top"}}
+var sessionsPage = template.Must(template.Must(template.New("sessions").Parse(layout)).Parse(`{{template "top" .}}
 <h2>Live sessions</h2>
 <p>Each session is shown by the start of its token's SHA-256 hash, never by the token itself.</p>
-<table>
+<table id="sessions">
 <tr><th>Session</th><th>User</th><th>Visits</th><th>Expires (UTC)</th></tr>
 {{range .Rows}}<tr><td><code>{{.ID}}</code>{{if .Yours}} (yours){{end}}</td><td>{{.User}}</td><td>{{.Visits}}</td><td>{{.Expires}}</td></tr>
 {{else}}<tr><td colspan="4">No live sessions.</td></tr>
 {{end}}</table>
-{{template "bottom"}}`))
+{{template "bottom" .}}`))

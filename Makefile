@@ -1,15 +1,38 @@
 # The README's two set-up commands: `make test` and `make demo`.
-.PHONY: test demo bench bench-awsv2 fuzz
+.PHONY: test test-ddblocal test-dynalite test-aws demo bench bench-awsv2 fuzz
 
-# Installs and starts DynamoDB Local, runs go vet, staticcheck and every test
-# under -race, and stops the server. Fails when the server cannot start.
+# Every check, on both engines, with a headless Chromium for the demo's
+# browser test: go vet, staticcheck and every module's tests under -race on
+# DynamoDB Local, then every module's tests again on dynalite, whose tables
+# take a second to create and delete as on AWS. Installs what is missing
+# (DynamoDB Local, dynalite, Chromium) and fails when any of them cannot be
+# installed or started.
 test:
-	./scripts/ddblocal.sh -- ./scripts/check.sh
+	$(MAKE) test-ddblocal
+	$(MAKE) test-dynalite
+
+# go vet, staticcheck and every module's tests under -race on DynamoDB Local.
+test-ddblocal:
+	./scripts/chromium.sh -- ./scripts/ddblocal.sh -- ./scripts/check.sh
+
+# Every module's tests on dynalite (no vet or staticcheck: the code is the
+# same). DYNALITE_CHECK_FLAGS goes to scripts/check.sh, e.g. --no-race.
+DYNALITE_CHECK_FLAGS ?=
+test-dynalite:
+	./scripts/chromium.sh -- ./scripts/dynalite.sh -- ./scripts/check.sh --tests-only $(DYNALITE_CHECK_FLAGS)
+
+# Every module's tests against a real AWS account, through the same harness
+# as the dynalite run: region and credentials from the usual AWS environment
+# (AWS_REGION, AWS_PROFILE, ...), tables named DYNAMODB_TEST_PREFIX... (default
+# dynamostore_test_), on-demand, deleted at the end of each test. Needs a
+# browser for the demo's test as `make test` does.
+test-aws:
+	./scripts/chromium.sh -- ./scripts/aws.sh -- ./scripts/check.sh --tests-only
 
 # Runs the demo app on http://localhost:4000 on DynamoDB Local, with the
 # server's data kept in .demo-data so that sessions outlive a restart.
 demo:
-	./scripts/ddblocal.sh --db-path .demo-data -- go run ./cmd/demo
+	./scripts/ddblocal.sh --db-path .demo-data -- go -C cmd/demo run .
 
 # Runs the benchmarks that BENCHMARKS.md reports, on DynamoDB Local, keeping
 # the raw output in bench-results/: the store beside the bare SDK calls on an
@@ -57,6 +80,6 @@ bench-awsv2:
 FUZZTIME ?= 30s
 fuzz:
 	for f in FuzzKey FuzzTokenFromKey FuzzExpiry FuzzDecodeExpiry FuzzItemSize; do \
-	  go test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./internal/sessionitem/ || exit 1; \
+	  go -C internal/core test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./sessionitem/ || exit 1; \
 	done
 	./scripts/ddblocal.sh -- go test -run '^$$' -fuzz '^FuzzCommitFindDelete$$' -fuzztime $(FUZZTIME) .

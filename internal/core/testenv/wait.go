@@ -1,0 +1,51 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// The polling intervals of WaitFor: the first poll waits FirstPoll, and each
+// following one twice the one before, up to MaxPoll.
+const (
+	FirstPoll = 100 * time.Millisecond
+	MaxPoll   = 2 * time.Second
+)
+
+// TableWait bounds how long a harness waits for one table to become ACTIVE
+// or to be gone. AWS takes seconds and, rarely, minutes; local engines
+// take what they were started with (dynalite: a second).
+const TableWait = 5 * time.Minute
+
+// WaitFor calls check until it reports done, waiting FirstPoll after the
+// first call, then twice as long each time up to MaxPoll. It returns nil once
+// check reports done; check's first error, wrapped with what is awaited; or,
+// when ctx ends first, ctx's error wrapped with what is awaited and how long
+// it was awaited. what names the state awaited, as in
+// `table "t" to be ACTIVE`. A check that sees a passing state (a table
+// still CREATING, a throttled request) returns false and a nil error.
+func WaitFor(ctx context.Context, what string, check func(ctx context.Context) (done bool, err error)) error {
+	start := time.Now()
+	delay := FirstPoll
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	<-timer.C
+	for polls := 1; ; polls++ {
+		done, err := check(ctx)
+		if err != nil {
+			return fmt.Errorf("waiting for %s: %w", what, err)
+		}
+		if done {
+			return nil
+		}
+		timer.Reset(delay)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s: gave up after %d checks in %v: %w",
+				what, polls, time.Since(start).Round(time.Millisecond), ctx.Err())
+		case <-timer.C:
+		}
+		delay = min(2*delay, MaxPoll)
+	}
+}

@@ -25,6 +25,7 @@ echo "== engine: ${DYNAMODB_ENGINE:-none} ${DYNAMODB_ENDPOINT:-}"
 status=0
 for mod in $(find . -name go.mod -not -path '*/node_modules/*' -not -path '*/testdata/*' -exec dirname {} \; | sort); do
   echo "== $mod"
+  start=$SECONDS
   (
     cd "$mod"
     if $lint; then
@@ -33,5 +34,6 @@ for mod in $(find . -name go.mod -not -path '*/node_modules/*' -not -path '*/tes
     fi
     go test "${race[@]}" -timeout 30m "$@" ./...
   ) || status=1
+  echo "== $mod: $((SECONDS - start))s"
 done
 exit $status

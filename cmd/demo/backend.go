@@ -4,12 +4,9 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 
 	"github.com/alexedwards/scs/v2"
 	awsv1 "github.com/aws/aws-sdk-go/aws"
@@ -111,7 +108,7 @@ func v2Config(ctx context.Context, endpoint string, hc *awshttp.BuildableClient)
 }
 
 func newV2Backend(ctx context.Context, endpoint, table string) (*backend, error) {
-	cfg, err := v2Config(ctx, endpoint, newV2HTTPClient(maxConns))
+	cfg, err := v2Config(ctx, endpoint, awsv2.NewHTTPClient(maxConns))
 	if err != nil {
 		return nil, err
 	}
@@ -173,17 +170,6 @@ func v2Attr(v types.AttributeValue) attr {
 	return attr{Type: "?"}
 }
 
-// newV2HTTPClient stands in for awsv2.NewHTTPClient until it lands: the SDK's
-// buildable client with connections pooled for maxConns requests at once.
-//
-// TODO: use awsv2.NewHTTPClient(maxConns) once it exists.
-func newV2HTTPClient(maxConns int) *awshttp.BuildableClient {
-	return awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
-		tr.MaxIdleConns = maxConns
-		tr.MaxIdleConnsPerHost = maxConns
-	})
-}
-
 // v1SessionOptions returns the aws-sdk-go session options: DynamoDB Local
 // with dummy credentials in us-east-1 when endpoint is set, and otherwise the
 // usual AWS environment, including ~/.aws/config, with no endpoint override.
@@ -214,7 +200,7 @@ func newV1Backend(endpoint, table string) (*backend, error) {
 	if region == "" {
 		return nil, errNoRegion
 	}
-	hc, err := newV1HTTPClient(maxConns)
+	hc, err := dynamostore.NewHTTPClient(maxConns)
 	if err != nil {
 		return nil, err
 	}
@@ -276,30 +262,6 @@ func v1Attr(v *ddbv1.AttributeValue) attr {
 		return attr{Type: "L"}
 	}
 	return attr{Type: "?"}
-}
-
-// newV1HTTPClient stands in for dynamostore.NewHTTPClient until it lands: a
-// client whose transport keeps connections for maxConns requests at once and
-// trusts the certificates of AWS_CA_BUNDLE when it is set, as aws-sdk-go
-// does not load the bundle into a client of the DynamoDB client's own.
-//
-// TODO: use dynamostore.NewHTTPClient(maxConns) once it exists.
-func newV1HTTPClient(maxConns int) (*http.Client, error) {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConns = maxConns
-	tr.MaxIdleConnsPerHost = maxConns
-	if path := os.Getenv("AWS_CA_BUNDLE"); path != "" {
-		pem, err := os.ReadFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("AWS_CA_BUNDLE: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("AWS_CA_BUNDLE: no certificate in %s", path)
-		}
-		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	}
-	return &http.Client{Transport: tr}, nil
 }
 
 // where names the DynamoDB the demo uses, for the log.

@@ -17,32 +17,32 @@ import (
 	"github.com/scs-stores/dynamostore/internal/core/testenv"
 )
 
-// chromeVar names the variable that gives the path of the browser that the
-// browser test drives; without it, chromium or chromium-browser on PATH.
-const chromeVar = "DEMO_CHROME"
-
 // screenshotVar names a variable that, when set, is a folder where the
 // browser test saves a screenshot of the home page for each SDK, for people
 // to look at.
 const screenshotVar = "DEMO_SCREENSHOTS"
 
-// chromePath returns the browser to drive. Without one, the test is skipped,
+// chromePath returns the browser to drive: the one DEMO_CHROME names, else
+// the one CHROMEDP_CHROME names (scripts/chromium.sh exports it), else
+// chromium or chromium-browser on PATH. Without one, the test is skipped,
 // except under CI, where a missing browser fails it.
 func chromePath(t *testing.T) string {
 	t.Helper()
-	if p := os.Getenv(chromeVar); p != "" {
-		path, err := exec.LookPath(p)
-		if err != nil {
-			t.Fatalf("%s=%s: %v", chromeVar, p, err)
+	for _, v := range []string{"DEMO_CHROME", "CHROMEDP_CHROME"} {
+		if p := os.Getenv(v); p != "" {
+			path, err := exec.LookPath(p)
+			if err != nil {
+				t.Fatalf("%s=%s: %v", v, p, err)
+			}
+			return path
 		}
-		return path
 	}
 	for _, name := range []string{"chromium", "chromium-browser"} {
 		if path, err := exec.LookPath(name); err == nil {
 			return path
 		}
 	}
-	const msg = "no browser: set " + chromeVar + " or put Debian's chromium on PATH (`make test` installs it when it can)"
+	const msg = "no browser: set DEMO_CHROME or put Debian's chromium on PATH (`make test` installs it when it can)"
 	if os.Getenv("CI") != "" {
 		t.Fatal(msg)
 	}

@@ -17,13 +17,16 @@ import (
 // holds, it answers nothing: new connections are accepted and read but never
 // forwarded, and answers on connections already open are dropped, as with an
 // unreachable region or a half-open connection.
+//
+// It also counts the connections it accepts.
 type stallProxy struct {
-	ln     net.Listener
-	target string
-	hold   atomic.Bool
-	mu     sync.Mutex
-	conns  map[net.Conn]struct{}
-	wg     sync.WaitGroup
+	ln       net.Listener
+	target   string
+	hold     atomic.Bool
+	accepted atomic.Int64
+	mu       sync.Mutex
+	conns    map[net.Conn]struct{}
+	wg       sync.WaitGroup
 }
 
 // newStallProxy starts a proxy to target (host:port) and stops it, closing
@@ -63,6 +66,7 @@ func (p *stallProxy) accept() {
 		if err != nil {
 			return // closed at the end of the test
 		}
+		p.accepted.Add(1)
 		p.track(c)
 		p.wg.Add(1)
 		go func() {

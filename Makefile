@@ -93,3 +93,12 @@ fuzz:
 RELEASE_VERSION ?= v0.1.0
 release-check:
 	./scripts/ddblocal.sh -- ./scripts/release-check.sh -version $(RELEASE_VERSION)
+
+# Compares each library module's exported API with its last release tag, or
+# with the snapshot in api/ before the first tag (scripts/api-check.sh); and
+# rewrites those snapshots from the working tree after an intended change.
+.PHONY: api-check api-snapshot
+api-check:
+	./scripts/api-check.sh
+api-snapshot:
+	./scripts/api-check.sh --write

@@ -1,0 +1,430 @@
+// Command netbench measures the store as production runs it: over TLS, with
+// a network round trip, at the concurrency of a busy app, with each SDK's
+// default HTTP client beside the recommended one (NewHTTPClient).
+//
+// It starts a TLS front (see front.go) on the loopback before the DynamoDB
+// server at $DYNAMODB_ENDPOINT (DynamoDB Local, started by
+// scripts/ddblocal.sh), with a self-signed certificate that it writes to a
+// temporary PEM file and names in AWS_CA_BUNDLE, the way the clients are
+// told to trust it. It writes -sessions live sessions to a fresh table, then,
+// for each round-trip time, concurrency, SDK and client, makes a fresh client
+// and store, warms it with two Finds per goroutine, and times -n Finds of
+// those sessions (at least 10 per goroutine) through the store's FindCtx. It
+// prints, as Markdown, the throughput, the median and 99th percentile
+// latency, and the new connections per 1,000 Finds, then the recommended
+// client's figures as ratios to the default's measured just before or after.
+//
+//	scripts/ddblocal.sh -- go -C cmd/netbench run . -rtt 1ms,5ms -conc 1,16,64,256
+package main
+
+//lint:file-ignore SA1019 aws-sdk-go v1 is one of the two SDKs measured.
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	credsv2 "github.com/aws/aws-sdk-go-v2/credentials"
+	ddbv2 "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go/aws"
+	"github.com/aws/aws-sdk-go/aws/credentials"
+	"github.com/aws/aws-sdk-go/aws/session"
+	"github.com/aws/aws-sdk-go/service/dynamodb"
+
+	"github.com/scs-stores/dynamostore"
+	"github.com/scs-stores/dynamostore/awsv2"
+)
+
+// finder is the store call measured, FindCtx, in either package.
+type finder interface {
+	FindCtx(ctx context.Context, token string) ([]byte, bool, error)
+}
+
+// client is one way of building a store: an SDK with one HTTP client.
+type client struct {
+	sdk, name string
+	// build returns a store on table, through the front at url, with an HTTP
+	// client sized for conc concurrent requests where it takes a size.
+	build func(url, table string, conc int) (finder, error)
+}
+
+// result is one measurement.
+type result struct {
+	sdk, client  string
+	rtt          time.Duration
+	conc, n      int
+	errs         int
+	elapsed      time.Duration
+	p50, p99     time.Duration
+	newConns     int64
+	opsPerS      float64
+	connsPer1000 float64
+}
+
+func main() {
+	rtts := flag.String("rtt", "1ms,5ms", "comma-separated round-trip times to inject")
+	concs := flag.String("conc", "1,16,64,256", "comma-separated numbers of concurrent Finds")
+	n := flag.Int("n", 2000, "Finds timed per measurement (at least 10 per goroutine are made)")
+	sessions := flag.Int("sessions", 1000, "sessions written to the table and found in turn")
+	sdks := flag.String("sdk", "v1,v2", "comma-separated SDKs to measure: v1 (aws-sdk-go), v2 (aws-sdk-go-v2)")
+	flag.Parse()
+
+	rttList, err := durations(*rtts)
+	if err != nil {
+		fail(fmt.Errorf("-rtt: %w", err))
+	}
+	concList, err := ints(*concs)
+	if err != nil {
+		fail(fmt.Errorf("-conc: %w", err))
+	}
+	if *n < 1 || *sessions < 1 {
+		fail(errors.New("-n and -sessions must be at least 1"))
+	}
+	endpoint := os.Getenv("DYNAMODB_ENDPOINT")
+	if endpoint == "" {
+		fail(errors.New("DYNAMODB_ENDPOINT is not set: run through scripts/ddblocal.sh"))
+	}
+	var clients []client
+	for _, s := range strings.Split(*sdks, ",") {
+		switch strings.TrimSpace(s) {
+		case "v1":
+			clients = append(clients, v1Default, v1Recommended)
+		case "v2":
+			clients = append(clients, v2Default, v2Recommended)
+		default:
+			fail(fmt.Errorf("-sdk: unknown SDK %q", s))
+		}
+	}
+
+	f, err := newFront(endpoint)
+	if err != nil {
+		fail(err)
+	}
+	defer f.Close()
+	dir, err := os.MkdirTemp("", "netbench")
+	if err != nil {
+		fail(err)
+	}
+	defer os.RemoveAll(dir)
+	bundle := filepath.Join(dir, "front.pem")
+	if err := os.WriteFile(bundle, f.CertPEM, 0o600); err != nil {
+		fail(err)
+	}
+	// Both SDKs, and the v1 helper, read the bundle from here; the shared
+	// config files are kept out, so that only this run's settings count.
+	for k, v := range map[string]string{
+		"AWS_CA_BUNDLE":               bundle,
+		"AWS_CONFIG_FILE":             filepath.Join(dir, "no-config"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "no-credentials"),
+		"AWS_EC2_METADATA_DISABLED":   "true",
+		"AWS_PROFILE":                 "",
+	} {
+		os.Setenv(k, v)
+	}
+
+	ctx := context.Background()
+	table := fmt.Sprintf("netbench_%d", time.Now().UnixNano())
+	tokens, cleanup, err := loadSessions(ctx, endpoint, table, *sessions)
+	if err != nil {
+		fail(err)
+	}
+	defer cleanup()
+
+	fmt.Printf("TLS front %s before %s; Go %s, GOMAXPROCS %d; %d sessions of 100 bytes; at least %d Finds per measurement\n\n",
+		f.URL, endpoint, runtime.Version(), runtime.GOMAXPROCS(0), *sessions, *n)
+	var results []result
+	for _, rtt := range rttList {
+		f.SetRTT(rtt)
+		for ci, conc := range concList {
+			for si := 0; si < len(clients); si += 2 {
+				pair := []client{clients[si], clients[si+1]}
+				if ci%2 == 1 {
+					// Default and recommended are measured first in turn.
+					pair[0], pair[1] = pair[1], pair[0]
+				}
+				for _, c := range pair {
+					r, err := measure(ctx, f, c, table, tokens, rtt, conc, max(*n, 10*conc))
+					if err != nil {
+						fail(fmt.Errorf("%s %s, RTT %v, concurrency %d: %w", c.sdk, c.name, rtt, conc, err))
+					}
+					fmt.Fprintf(os.Stderr, "netbench: %s %-11s rtt %-4v conc %-3d %8.0f ops/s p50 %-9v p99 %-9v %7.1f new conns/1,000 (%d errors)\n",
+						r.sdk, r.client, r.rtt, r.conc, r.opsPerS, r.p50, r.p99, r.connsPer1000, r.errs)
+					results = append(results, r)
+				}
+			}
+		}
+	}
+	printTables(results)
+}
+
+// measure makes a fresh store with c, warms it, and times n Finds from conc
+// goroutines.
+func measure(ctx context.Context, f *front, c client, table string, tokens []string, rtt time.Duration, conc, n int) (result, error) {
+	f.CloseConns()
+	s, err := c.build(f.URL, table, conc)
+	if err != nil {
+		return result{}, err
+	}
+	var next atomic.Int64
+	run := func(count int, lat [][]time.Duration) int {
+		var errs atomic.Int64
+		var wg sync.WaitGroup
+		for w := 0; w < conc; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					i := next.Add(1)
+					if i > int64(count) {
+						return
+					}
+					tok := tokens[int(i)%len(tokens)]
+					t0 := time.Now()
+					_, found, err := s.FindCtx(ctx, tok)
+					d := time.Since(t0)
+					if err != nil || !found {
+						errs.Add(1)
+						continue
+					}
+					if lat != nil {
+						lat[w] = append(lat[w], d)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		return int(errs.Load())
+	}
+	if errs := run(2*conc, nil); errs > 0 {
+		return result{}, fmt.Errorf("%d of %d warm-up Finds failed", errs, 2*conc)
+	}
+	next.Store(0)
+	lat := make([][]time.Duration, conc)
+	conns0 := f.Conns()
+	t0 := time.Now()
+	errs := run(n, lat)
+	elapsed := time.Since(t0)
+	newConns := f.Conns() - conns0
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	if len(all) == 0 {
+		return result{}, fmt.Errorf("all %d Finds failed", n)
+	}
+	slices.Sort(all)
+	return result{
+		sdk: c.sdk, client: c.name, rtt: rtt, conc: conc, n: n, errs: errs, elapsed: elapsed,
+		p50:          all[(len(all)-1)*50/100],
+		p99:          all[(len(all)-1)*99/100],
+		newConns:     newConns,
+		opsPerS:      float64(n) / elapsed.Seconds(),
+		connsPer1000: float64(newConns) * 1000 / float64(n),
+	}, nil
+}
+
+// v1Session returns an aws-sdk-go session for the front at url, made the
+// way the README did: with the SDK's default HTTP client, into which the
+// session loads AWS_CA_BUNDLE.
+func v1Session(url string) (*session.Session, error) {
+	sess, err := session.NewSession(&aws.Config{
+		Region:      aws.String("us-east-1"),
+		Endpoint:    aws.String(url),
+		Credentials: credentials.NewStaticCredentials("bench", "bench", ""),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("aws session: %w", err)
+	}
+	return sess, nil
+}
+
+var v1Default = client{sdk: "v1", name: "default", build: func(url, table string, _ int) (finder, error) {
+	sess, err := v1Session(url)
+	if err != nil {
+		return nil, err
+	}
+	// The session's client is http.DefaultClient, whose transport the
+	// session made for the bundle and reuses: start from an empty pool.
+	sess.Config.HTTPClient.CloseIdleConnections()
+	return dynamostore.NewStore(dynamodb.New(sess), dynamostore.WithTable(table))
+}}
+
+var v1Recommended = client{sdk: "v1", name: "recommended", build: func(url, table string, conc int) (finder, error) {
+	sess, err := v1Session(url)
+	if err != nil {
+		return nil, err
+	}
+	hc, err := dynamostore.NewHTTPClient(conc)
+	if err != nil {
+		return nil, err
+	}
+	return dynamostore.NewStore(dynamodb.New(sess, &aws.Config{HTTPClient: hc}), dynamostore.WithTable(table))
+}}
+
+// v2Store returns an aws-sdk-go-v2 store for the front at url, with the
+// default config loaded with opts.
+func v2Store(url, table string, opts ...func(*config.LoadOptions) error) (finder, error) {
+	cfg, err := config.LoadDefaultConfig(context.Background(), append([]func(*config.LoadOptions) error{
+		config.WithRegion("us-east-1"),
+		config.WithBaseEndpoint(url),
+		config.WithCredentialsProvider(credsv2.NewStaticCredentialsProvider("bench", "bench", "")),
+	}, opts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("aws config: %w", err)
+	}
+	return awsv2.New(ddbv2.NewFromConfig(cfg), awsv2.WithTable(table))
+}
+
+var v2Default = client{sdk: "v2", name: "default", build: func(url, table string, _ int) (finder, error) {
+	return v2Store(url, table)
+}}
+
+var v2Recommended = client{sdk: "v2", name: "recommended", build: func(url, table string, conc int) (finder, error) {
+	return v2Store(url, table, config.WithHTTPClient(awsv2.NewHTTPClient(conc)))
+}}
+
+// loadSessions creates table on the server at endpoint, directly, and writes
+// n live sessions of 100 bytes to it; it returns their tokens and a function
+// that deletes the table.
+func loadSessions(ctx context.Context, endpoint, table string, n int) ([]string, func(), error) {
+	sess, err := session.NewSession(&aws.Config{
+		HTTPClient:  &http.Client{}, // leaves http.DefaultClient to the v1 default client measured
+		Region:      aws.String("us-east-1"),
+		Endpoint:    aws.String(endpoint),
+		Credentials: credentials.NewStaticCredentials("bench", "bench", ""),
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("aws session: %w", err)
+	}
+	hc, err := dynamostore.NewHTTPClient(16)
+	if err != nil {
+		return nil, nil, err
+	}
+	db := dynamodb.New(sess, &aws.Config{HTTPClient: hc})
+	s, err := dynamostore.NewStore(db, dynamostore.WithTable(table))
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.CreateTable(ctx); err != nil {
+		return nil, nil, fmt.Errorf("create table %s: %w", table, err)
+	}
+	cleanup := func() {
+		_, _ = db.DeleteTableWithContext(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(table)})
+	}
+	tokens := make([]string, n)
+	data := make([]byte, 100)
+	expiry := time.Now().Add(time.Hour)
+	var wg sync.WaitGroup
+	var firstErr error
+	var mu sync.Mutex
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += 16 {
+				tokens[i] = fmt.Sprintf("netbench-%06d", i)
+				if err := s.CommitCtx(ctx, tokens[i], data, expiry); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		cleanup()
+		return nil, nil, fmt.Errorf("write sessions: %w", firstErr)
+	}
+	return tokens, cleanup, nil
+}
+
+// printTables prints the results as a Markdown table, then the recommended
+// client's figures as ratios to the default client's in the same conditions.
+func printTables(rs []result) {
+	fmt.Println("| SDK | Client | RTT | Concurrency | Finds | ops/s | p50 | p99 | New connections / 1,000 Finds |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
+	for _, r := range rs {
+		errs := ""
+		if r.errs > 0 {
+			errs = fmt.Sprintf(" (%d failed)", r.errs)
+		}
+		fmt.Printf("| %s | %s | %v | %d | %d%s | %.0f | %s | %s | %.1f |\n",
+			r.sdk, r.client, r.rtt, r.conc, r.n, errs, r.opsPerS, ms(r.p50), ms(r.p99), r.connsPer1000)
+	}
+	fmt.Println()
+	fmt.Println("| SDK | RTT | Concurrency | ops/s, recommended ÷ default | p50, recommended ÷ default | p99, recommended ÷ default | New connections / 1,000 Finds, default → recommended |")
+	fmt.Println("|---|---|---|---|---|---|---|")
+	for _, d := range rs {
+		if d.client != "default" {
+			continue
+		}
+		for _, r := range rs {
+			if r.client == "recommended" && r.sdk == d.sdk && r.rtt == d.rtt && r.conc == d.conc {
+				fmt.Printf("| %s | %v | %d | %.2f | %.2f | %.2f | %.1f → %.1f |\n", d.sdk, d.rtt, d.conc,
+					r.opsPerS/d.opsPerS, float64(r.p50)/float64(d.p50), float64(r.p99)/float64(d.p99), d.connsPer1000, r.connsPer1000)
+			}
+		}
+	}
+}
+
+// ms formats d in milliseconds with two decimals.
+func ms(d time.Duration) string {
+	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 2, 64) + " ms"
+}
+
+func durations(s string) ([]time.Duration, error) {
+	var out []time.Duration
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		d, err := time.ParseDuration(f)
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("%q is not a duration of 0 or more", f)
+		}
+		out = append(out, d)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("none given")
+	}
+	return out, nil
+}
+
+func ints(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q is not a positive integer", f)
+		}
+		out = append(out, n)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("none given")
+	}
+	return out, nil
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "netbench:", err)
+	os.Exit(1)
+}

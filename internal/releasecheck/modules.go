@@ -17,6 +17,7 @@ var released = []string{
 // need not exist.
 var unreleased = []string{
 	"cmd/demo",
+	"cmd/netbench",
 	"internal/crosstest",
 	"internal/releasecheck",
 }

@@ -83,13 +83,13 @@ const caBundleVar = "AWS_CA_BUNDLE"
 //
 // When AWS_CA_BUNDLE is set, the client trusts the certificate authorities
 // in that PEM file instead of the system's, as the SDK does for its own
-// client. With that variable set, aws-sdk-go refuses a session whose
-// client's transport is not an *http.Transport, and otherwise replaces that
-// transport's certificate authorities, which is why the client is given per
-// service client rather than to the session. The shared config's ca_bundle
-// is not read. NewHTTPClient returns an error, matching the file system's
-// error where there is one, when the file cannot be read or holds no PEM
-// certificate.
+// client; the shared config's ca_bundle is not read. Given per service
+// client, the client is out of the session's reach: with that variable set,
+// a session refuses an HTTP client whose transport is not an
+// *http.Transport (one wrapped for tracing, say) and rewrites the
+// certificate authorities of one that is. NewHTTPClient returns an error,
+// matching the file system's error where there is one, when the file cannot
+// be read or holds no PEM certificate.
 func NewHTTPClient(maxConns int) (*http.Client, error) {
 	if maxConns <= 0 {
 		maxConns = defaultMaxConns

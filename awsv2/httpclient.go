@@ -44,9 +44,9 @@ const (
 // set.
 //
 // The SDK's default client keeps 10 idle connections per host, so above 10
-// concurrent requests many requests open a new TLS connection, and it has no
-// timeout but the connect's and the handshake's: a stalled connection holds a
-// request until its context ends. The returned client keeps up to maxConns
+// concurrent requests many requests open a new TLS connection, and by
+// default it has no timeout but the connect's and the handshake's: a stalled
+// connection holds a request until its context ends. The returned client keeps up to maxConns
 // idle connections (64 when maxConns <= 0; more may be open at once, and the
 // ones above maxConns are closed once idle), bounds each attempt (TCP
 // connect 2 s, TLS handshake 3 s, headers 3 s after the request is sent, and

@@ -4,8 +4,10 @@
 # of the module (not internal, not main) in the working tree is compared with
 # the same package at the module's latest release tag (v* for the root,
 # awsv2/v* and storetest/v* for the others), or, while a module has no tag,
-# with the snapshot checked in under api/<module>/. Fails on any incompatible
-# change or removed package; prints the compatible ones.
+# with the snapshot checked in under api/<module>/ (also when that snapshot
+# was committed after the tag: a deliberate new baseline, RELEASING.md).
+# Fails on any incompatible change or removed package; prints the compatible
+# ones.
 #
 #   scripts/api-check.sh           check (CI, make api-check)
 #   scripts/api-check.sh --write   rewrite the snapshots in api/ from the
@@ -67,7 +69,15 @@ for dir in "${modules[@]}"; do
 
   if [ "$dir" = . ]; then prefix=; else prefix=$dir/; fi
   tag=$(git tag --list "${prefix}v*" --sort=-v:refname | head -n 1)
-  if [ -n "$tag" ]; then
+  # A snapshot committed after the tag is a deliberate new baseline (an
+  # incompatible change planned for the next v0 minor version): it wins.
+  snap_commit=$(git log -1 --format=%H -- "api/$n")
+  if [ -n "$tag" ] && [ -n "$snap_commit" ] &&
+    [ "$(git rev-list -n 1 "$tag")" != "$snap_commit" ] &&
+    git merge-base --is-ancestor "$tag" "$snap_commit"; then
+    base=$top/api/$n
+    against="snapshot api/$n/ (committed after $tag)"
+  elif [ -n "$tag" ]; then
     base=$tmp/base-$n
     mkdir -p "$base/tree"
     git archive "$tag" | tar -x -C "$base/tree"

@@ -11,8 +11,8 @@
 #
 #   scripts/api-check.sh           check (CI, make api-check)
 #   scripts/api-check.sh --write   rewrite the snapshots in api/ from the
-#                                  working tree (make api-snapshot), after
-#                                  an intended API change, before the first tag
+#                                  working tree (make api-snapshot) after an
+#                                  intended API change
 #
 # apidiff's module mode (-m) is not used: in a repository of nested modules it
 # loads the packages of the required sibling modules too and records the
@@ -111,7 +111,7 @@ for dir in "${modules[@]}"; do
 done
 
 if [ $status -ne 0 ]; then
-  echo "api-check: FAIL: an exported API broke. Restore it, or, before the first release only, run make api-snapshot and commit api/ with a reason." >&2
+  echo "api-check: FAIL: an exported API broke. Restore it; or, for a deliberate change in a v0 module, run make api-snapshot and commit api/ with it (RELEASING.md)." >&2
 else
   $write || echo "api-check: PASS"
 fi

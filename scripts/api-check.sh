@@ -38,6 +38,9 @@ trap 'rm -rf "$tmp"' EXIT
 # Build apidiff once; go run would relink it for every package.
 GOBIN=$tmp go install "golang.org/x/exp/cmd/apidiff@$apidiff_version"
 apidiff=$tmp/apidiff
+# Source positions in the export data then name module paths, not this
+# machine's directories, so a snapshot is the same wherever it is written.
+export GOFLAGS="${GOFLAGS:-} -trimpath"
 
 # name DIR: the name of module DIR's folder under api/.
 name() { if [ "$1" = . ]; then echo root; else echo "${1//\//-}"; fi; }

@@ -10,9 +10,11 @@
 // for each round-trip time, concurrency, SDK and client, makes a fresh client
 // and store, warms it with two Finds per goroutine, and times -n Finds of
 // those sessions (at least 10 per goroutine) through the store's FindCtx. It
-// prints, as Markdown, the throughput, the median and 99th percentile
-// latency, and the new connections per 1,000 Finds, then the recommended
-// client's figures as ratios to the default's measured just before or after.
+// makes each measurement -rounds times, all of them in turn, and prints, as
+// Markdown, the medians over the rounds of the throughput, the median and
+// 99th percentile latency, and the new connections per 1,000 Finds, then the
+// recommended client's figures as ratios to the default's measured just
+// before or after it (medians of the rounds' ratios).
 //
 //	scripts/ddblocal.sh -- go -C cmd/netbench run . -rtt 1ms,5ms -conc 1,16,64,256
 package main
@@ -63,6 +65,7 @@ type client struct {
 // result is one measurement.
 type result struct {
 	sdk, client  string
+	round        int
 	rtt          time.Duration
 	conc, n      int
 	errs         int
@@ -76,8 +79,9 @@ type result struct {
 func main() {
 	rtts := flag.String("rtt", "1ms,5ms", "comma-separated round-trip times to inject")
 	concs := flag.String("conc", "1,16,64,256", "comma-separated numbers of concurrent Finds")
-	n := flag.Int("n", 2000, "Finds timed per measurement (at least 10 per goroutine are made)")
+	n := flag.Int("n", 1000, "Finds timed per measurement (at least 10 per goroutine are made)")
 	sessions := flag.Int("sessions", 1000, "sessions written to the table and found in turn")
+	rounds := flag.Int("rounds", 3, "times each measurement is made, all of them in turn; medians are reported")
 	sdks := flag.String("sdk", "v1,v2", "comma-separated SDKs to measure: v1 (aws-sdk-go), v2 (aws-sdk-go-v2)")
 	flag.Parse()
 
@@ -89,8 +93,8 @@ func main() {
 	if err != nil {
 		fail(fmt.Errorf("-conc: %w", err))
 	}
-	if *n < 1 || *sessions < 1 {
-		fail(errors.New("-n and -sessions must be at least 1"))
+	if *n < 1 || *sessions < 1 || *rounds < 1 {
+		fail(errors.New("-n, -sessions and -rounds must be at least 1"))
 	}
 	endpoint := os.Getenv("DYNAMODB_ENDPOINT")
 	if endpoint == "" {
@@ -142,26 +146,28 @@ func main() {
 	}
 	defer cleanup()
 
-	fmt.Printf("TLS front %s before %s; Go %s, GOMAXPROCS %d; %d sessions of 100 bytes; at least %d Finds per measurement\n\n",
-		f.URL, endpoint, runtime.Version(), runtime.GOMAXPROCS(0), *sessions, *n)
+	fmt.Printf("TLS front %s before %s; Go %s, GOMAXPROCS %d; %d sessions of 100 bytes; at least %d Finds per measurement; %d rounds\n\n",
+		f.URL, endpoint, runtime.Version(), runtime.GOMAXPROCS(0), *sessions, *n, *rounds)
 	var results []result
-	for _, rtt := range rttList {
-		f.SetRTT(rtt)
-		for ci, conc := range concList {
-			for si := 0; si < len(clients); si += 2 {
-				pair := []client{clients[si], clients[si+1]}
-				if ci%2 == 1 {
-					// Default and recommended are measured first in turn.
-					pair[0], pair[1] = pair[1], pair[0]
-				}
-				for _, c := range pair {
-					r, err := measure(ctx, f, c, table, tokens, rtt, conc, max(*n, 10*conc))
-					if err != nil {
-						fail(fmt.Errorf("%s %s, RTT %v, concurrency %d: %w", c.sdk, c.name, rtt, conc, err))
+	for round := 0; round < *rounds; round++ {
+		for _, rtt := range rttList {
+			for ci, conc := range concList {
+				for si := 0; si < len(clients); si += 2 {
+					pair := []client{clients[si], clients[si+1]}
+					if (ci+round)%2 == 1 {
+						// Default and recommended are measured first in turn.
+						pair[0], pair[1] = pair[1], pair[0]
 					}
-					fmt.Fprintf(os.Stderr, "netbench: %s %-11s rtt %-4v conc %-3d %8.0f ops/s p50 %-9v p99 %-9v %7.1f new conns/1,000 (%d errors)\n",
-						r.sdk, r.client, r.rtt, r.conc, r.opsPerS, r.p50, r.p99, r.connsPer1000, r.errs)
-					results = append(results, r)
+					for _, c := range pair {
+						r, err := measure(ctx, f, c, table, tokens, rtt, conc, max(*n, 10*conc))
+						if err != nil {
+							fail(fmt.Errorf("%s %s, RTT %v, concurrency %d: %w", c.sdk, c.name, rtt, conc, err))
+						}
+						r.round = round
+						fmt.Fprintf(os.Stderr, "netbench: round %d %s %-11s rtt %-4v conc %-3d %6.0f ops/s p50 %6.2f ms p99 %7.2f ms %6.1f new conns/1,000 (%d failed)\n",
+							round+1, r.sdk, r.client, r.rtt, r.conc, r.opsPerS, msf(r.p50), msf(r.p99), r.connsPer1000, r.errs)
+						results = append(results, r)
+					}
 				}
 			}
 		}
@@ -170,9 +176,10 @@ func main() {
 }
 
 // measure makes a fresh store with c, warms it, and times n Finds from conc
-// goroutines.
+// goroutines, with the front's round-trip time set to rtt.
 func measure(ctx context.Context, f *front, c client, table string, tokens []string, rtt time.Duration, conc, n int) (result, error) {
 	f.CloseConns()
+	f.SetRTT(rtt)
 	s, err := c.build(f.URL, table, conc)
 	if err != nil {
 		return result{}, err
@@ -354,39 +361,103 @@ func loadSessions(ctx context.Context, endpoint, table string, n int) ([]string,
 	return tokens, cleanup, nil
 }
 
-// printTables prints the results as a Markdown table, then the recommended
-// client's figures as ratios to the default client's in the same conditions.
+// printTables prints, as Markdown, the median of each measurement over the
+// rounds, then the recommended client's figures as ratios to the default
+// client's: for each round the ratio of the two measured in turn, and the
+// median of those ratios.
 func printTables(rs []result) {
-	fmt.Println("| SDK | Client | RTT | Concurrency | Finds | ops/s | p50 | p99 | New connections / 1,000 Finds |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|")
+	type cell struct {
+		sdk, client string
+		rtt         time.Duration
+		conc        int
+	}
+	var cells []cell
+	byCell := map[cell][]result{}
 	for _, r := range rs {
-		errs := ""
-		if r.errs > 0 {
-			errs = fmt.Sprintf(" (%d failed)", r.errs)
+		c := cell{r.sdk, r.client, r.rtt, r.conc}
+		if _, ok := byCell[c]; !ok {
+			cells = append(cells, c)
 		}
-		fmt.Printf("| %s | %s | %v | %d | %d%s | %.0f | %s | %s | %.1f |\n",
-			r.sdk, r.client, r.rtt, r.conc, r.n, errs, r.opsPerS, ms(r.p50), ms(r.p99), r.connsPer1000)
+		byCell[c] = append(byCell[c], r)
+	}
+	slices.SortStableFunc(cells, func(a, b cell) int {
+		switch {
+		case a.rtt != b.rtt:
+			return int(a.rtt - b.rtt)
+		case a.conc != b.conc:
+			return a.conc - b.conc
+		case a.sdk != b.sdk:
+			return strings.Compare(a.sdk, b.sdk)
+		}
+		return strings.Compare(a.client, b.client) // "default" before "recommended"
+	})
+	fmt.Println("| SDK | Client | RTT | Concurrency | Finds × rounds | ops/s | p50 | p99 | New connections / 1,000 Finds |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
+	for _, c := range cells {
+		m := byCell[c]
+		failed := 0
+		for _, r := range m {
+			failed += r.errs
+		}
+		note := ""
+		if failed > 0 {
+			note = fmt.Sprintf(" (%d failed)", failed)
+		}
+		fmt.Printf("| %s | %s | %v | %d | %d × %d%s | %.0f | %.2f ms | %.2f ms | %.1f |\n", c.sdk, c.client, c.rtt, c.conc, m[0].n, len(m), note,
+			median(m, func(r result) float64 { return r.opsPerS }),
+			median(m, func(r result) float64 { return msf(r.p50) }),
+			median(m, func(r result) float64 { return msf(r.p99) }),
+			median(m, func(r result) float64 { return r.connsPer1000 }))
 	}
 	fmt.Println()
 	fmt.Println("| SDK | RTT | Concurrency | ops/s, recommended ÷ default | p50, recommended ÷ default | p99, recommended ÷ default | New connections / 1,000 Finds, default → recommended |")
 	fmt.Println("|---|---|---|---|---|---|---|")
-	for _, d := range rs {
-		if d.client != "default" {
+	for _, c := range cells {
+		if c.client != "default" {
 			continue
 		}
-		for _, r := range rs {
-			if r.client == "recommended" && r.sdk == d.sdk && r.rtt == d.rtt && r.conc == d.conc {
-				fmt.Printf("| %s | %v | %d | %.2f | %.2f | %.2f | %.1f → %.1f |\n", d.sdk, d.rtt, d.conc,
-					r.opsPerS/d.opsPerS, float64(r.p50)/float64(d.p50), float64(r.p99)/float64(d.p99), d.connsPer1000, r.connsPer1000)
-			}
+		defs, recs := byCell[c], byCell[cell{c.sdk, "recommended", c.rtt, c.conc}]
+		if len(recs) != len(defs) {
+			continue
 		}
+		ratio := func(f func(result) float64) float64 {
+			rs := make([]float64, len(defs))
+			for i := range defs {
+				rs[i] = f(recs[i]) / f(defs[i])
+			}
+			return medianOf(rs)
+		}
+		fmt.Printf("| %s | %v | %d | %.2f | %.2f | %.2f | %.1f → %.1f |\n", c.sdk, c.rtt, c.conc,
+			ratio(func(r result) float64 { return r.opsPerS }),
+			ratio(func(r result) float64 { return msf(r.p50) }),
+			ratio(func(r result) float64 { return msf(r.p99) }),
+			median(defs, func(r result) float64 { return r.connsPer1000 }),
+			median(recs, func(r result) float64 { return r.connsPer1000 }))
 	}
 }
 
-// ms formats d in milliseconds with two decimals.
-func ms(d time.Duration) string {
-	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 2, 64) + " ms"
+// median returns the median of f over rs.
+func median(rs []result, f func(result) float64) float64 {
+	xs := make([]float64, len(rs))
+	for i, r := range rs {
+		xs[i] = f(r)
+	}
+	return medianOf(xs)
 }
+
+// medianOf returns the median of xs, the mean of the middle two when their
+// number is even; xs is sorted in place.
+func medianOf(xs []float64) float64 {
+	slices.Sort(xs)
+	n := len(xs)
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
+}
+
+// msf returns d in milliseconds.
+func msf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func durations(s string) ([]time.Duration, error) {
 	var out []time.Duration

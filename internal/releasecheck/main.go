@@ -18,8 +18,8 @@
 //     version with GOPROXY=file://<proxy>,<the machine's GOPROXY>, is vetted,
 //     built, and run against DynamoDB Local (DYNAMODB_ENDPOINT);
 //  5. a consumer of awsv2 alone has no aws-sdk-go (v1) and no root module in
-//     its module graph, and a consumer of the root package alone has no
-//     aws-sdk-go-v2.
+//     its module graph, a consumer of the root package alone has no
+//     aws-sdk-go-v2, and neither has the demo's chromedp.
 //
 // The consumers use a module cache of their own, so a module published by an
 // earlier run at the same version is never reused.

@@ -28,7 +28,7 @@ test-dynalite:
 # dynamostore_test_), on-demand, deleted at the end of each test. Needs a
 # browser for the demo's test as `make test` does.
 test-aws:
-	./scripts/chromium.sh -- ./scripts/aws.sh -- ./scripts/check.sh --tests-only
+	./scripts/chromium.sh -- ./scripts/aws.sh -- ./scripts/check.sh --tests-only -timeout 30m
 
 # Runs the demo app on http://localhost:4000 on DynamoDB Local, with the
 # server's data kept in .demo-data so that sessions outlive a restart.

@@ -6,7 +6,8 @@
 #
 # --tests-only skips go vet and staticcheck (for a second engine's run);
 # --no-race runs the tests without the race detector. Other arguments go to
-# go test. The tests that need a DynamoDB engine read DYNAMODB_ENDPOINT and
+# go test (after the default -timeout 10m, so a -timeout given here wins).
+# The tests that need a DynamoDB engine read DYNAMODB_ENDPOINT and
 # DYNAMODB_ENGINE: run this through scripts/ddblocal.sh or scripts/dynalite.sh
 # (make test), or with DYNAMODB_ENGINE=aws (make test-aws).
 set -euo pipefail
@@ -32,7 +33,7 @@ for mod in $(find . -name go.mod -not -path '*/node_modules/*' -not -path '*/tes
       go vet ./...
       go run "honnef.co/go/tools/cmd/staticcheck@$staticcheck_version" ./...
     fi
-    go test "${race[@]}" -timeout 30m "$@" ./...
+    go test "${race[@]}" -timeout 10m "$@" ./...
   ) || status=1
   echo "== $mod: $((SECONDS - start))s"
 done

@@ -56,16 +56,12 @@ package awsv2
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/scs-stores/dynamostore/internal/core"
 	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 )
 
@@ -79,15 +75,38 @@ var (
 	// ErrItemTooLarge is returned by Commit, before any request is sent, for
 	// an item over DynamoDB's 400 KB limit.
 	ErrItemTooLarge = sessionitem.ErrItemTooLarge
-	// ErrMalformedItem is returned for an item whose expiry or data
-	// attribute is missing or of the wrong type.
+	// ErrMalformedItem is returned by Find and All for an unexpired item
+	// whose data attribute is missing or not binary, or for an item whose
+	// expiry attribute is missing or not a number (and by All for one whose
+	// token attribute is not a string).
 	ErrMalformedItem = sessionitem.ErrMalformedItem
-	// ErrInvalidConfig is returned by New when the client is nil or a table
-	// or attribute name or an option is one that DynamoDB would refuse.
+	// ErrInvalidConfig is returned by New when the client is nil (a typed
+	// nil included) or a table or attribute name or an option is one that
+	// DynamoDB would refuse.
 	ErrInvalidConfig = sessionitem.ErrInvalidConfig
-	// ErrTableNotReady is returned by Ping when the table is not ACTIVE or
-	// UPDATING, or its key schema is not the token attribute of type S.
+	// ErrTableNotReady is returned by Ping and CreateTable when the table is
+	// not ACTIVE or UPDATING (CreateTable waits while it is CREATING), or
+	// its key schema is not the token attribute of type S; and by
+	// CreateTable when Time To Live is on for another attribute or is being
+	// disabled.
 	ErrTableNotReady = sessionitem.ErrTableNotReady
+)
+
+// DefaultTimeout is the bound that a store puts on each DynamoDB request
+// unless WithTimeout sets another.
+const DefaultTimeout = sessionitem.DefaultTimeout
+
+// DynamoStore is a session store for SCS v2 kept in a DynamoDB table. It is
+// safe for concurrent use. Make one with New.
+type DynamoStore struct {
+	c *core.Store
+}
+
+var (
+	_ scs.Store            = (*DynamoStore)(nil)
+	_ scs.CtxStore         = (*DynamoStore)(nil)
+	_ scs.IterableStore    = (*DynamoStore)(nil)
+	_ scs.IterableCtxStore = (*DynamoStore)(nil)
 )
 
 // Client is the part of the DynamoDB API the store uses. A *dynamodb.Client
@@ -107,166 +126,96 @@ type Client interface {
 
 var _ Client = (*dynamodb.Client)(nil)
 
-// DynamoStore is a session store for SCS v2 kept in a DynamoDB table. It is
-// safe for concurrent use. Make one with New.
-type DynamoStore struct {
-	client Client
-	cfg    sessionitem.Config
+// New returns a store on client, such as a *dynamodb.Client, configured by
+// opts: with none, it uses the table "scs_session" with the attributes
+// "token", "data", "expiry" and "ttl". It returns an error wrapping
+// ErrInvalidConfig when client is nil (a typed nil included) or an option
+// holds a value DynamoDB would refuse. It sends no request and creates no
+// table: see CreateTable.
+func New(client Client, opts ...Option) (*DynamoStore, error) {
+	c, err := core.New(client, sdkDriver{client}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &DynamoStore{c}, nil
 }
 
-var (
-	_ scs.Store            = (*DynamoStore)(nil)
-	_ scs.CtxStore         = (*DynamoStore)(nil)
-	_ scs.IterableStore    = (*DynamoStore)(nil)
-	_ scs.IterableCtxStore = (*DynamoStore)(nil)
-)
+// Option configures a store made by New. Make one with the With functions;
+// options of the v1 package are the same type and work here too.
+type Option = core.Option
 
-// Option configures a store made by New.
-type Option struct{ apply func(*sessionitem.Config) }
-
-// WithTable sets the table's name (default "scs_session").
-func WithTable(name string) Option {
-	return Option{func(c *sessionitem.Config) { c.Table = name }}
-}
+// WithTable sets the table's name (default "scs_session"; empty keeps it).
+func WithTable(name string) Option { return core.WithTable(name) }
 
 // WithAttributes sets the names of the token (hash key), data, expiry and
 // ttl attributes (default "token", "data", "expiry" and "ttl"). An empty name
 // keeps its default.
 func WithAttributes(token, data, expiry, ttl string) Option {
-	return Option{func(c *sessionitem.Config) {
-		n := sessionitem.Names{Table: c.Table, Token: token, Data: data, Expiry: expiry, TTL: ttl}
-		n.FillDefaults()
-		c.Names = n
-	}}
+	return core.WithAttributes(token, data, expiry, ttl)
 }
 
 // WithConsistentRead sets whether Find and All read with strong consistency
 // (default true). Eventually consistent reads cost half as much, but a Find
-// right after a Commit may then miss it.
-func WithConsistentRead(consistent bool) Option {
-	return Option{func(c *sessionitem.Config) { c.ConsistentRead = consistent }}
-}
+// right after a Commit may then miss it. DeleteExpired always reads
+// eventually consistently.
+func WithConsistentRead(consistent bool) Option { return core.WithConsistentRead(consistent) }
 
 // WithTokenPrefix stores every token behind prefix, so that several apps can
-// share one table. All lists only the sessions with this prefix and returns
-// their tokens without it.
-func WithTokenPrefix(prefix string) Option {
-	return Option{func(c *sessionitem.Config) { c.Prefix = prefix }}
-}
+// share one table. All and DeleteExpired then see only the sessions with this
+// prefix, and All returns their tokens without it. End the prefix with a
+// separator ("shop:"), since "shop" would also match "shopping:" tokens.
+func WithTokenPrefix(prefix string) Option { return core.WithTokenPrefix(prefix) }
 
-// WithScanSegments sets how many segments All scans in parallel (default 4,
-// at most 1,000,000). One segment is a sequential Scan.
-func WithScanSegments(n int) Option {
-	return Option{func(c *sessionitem.Config) { c.ScanSegments = n }}
-}
+// WithScanSegments sets how many segments the Scans of All and DeleteExpired
+// are divided into (default 4, at most 1,000,000); at most 16 segments are
+// read at a time, whatever their number. One segment is a sequential Scan.
+func WithScanSegments(n int) Option { return core.WithScanSegments(n) }
 
-// New returns a store on client, such as a *dynamodb.Client, configured by
-// opts: with none, it uses the table "scs_session" with the attributes
-// "token", "data", "expiry" and "ttl". It returns an error wrapping
-// ErrInvalidConfig when client is nil or an option holds a value DynamoDB
-// would refuse. It sends no request and creates no table: see CreateTable.
-func New(client Client, opts ...Option) (*DynamoStore, error) {
-	if client == nil {
-		return nil, fmt.Errorf("%w: nil DynamoDB client", ErrInvalidConfig)
-	}
-	cfg := sessionitem.DefaultConfig()
-	for _, o := range opts {
-		if o.apply != nil {
-			o.apply(&cfg)
-		}
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	return &DynamoStore{client: client, cfg: cfg}, nil
-}
+// WithTimeout bounds each DynamoDB request the store sends, the SDK's
+// retries included (default DefaultTimeout, 10 seconds), so that a DynamoDB
+// that stops answering fails a call rather than hanging it; a context's own
+// earlier deadline still applies. Such a failure's error matches
+// context.DeadlineExceeded. CreateTable bounds each of its requests, not its
+// wait for the table; All and DeleteExpired bound each page and each delete.
+// Zero or less sets no bound.
+func WithTimeout(d time.Duration) Option { return core.WithTimeout(d) }
 
 // TableName returns the name of the session table.
-func (s *DynamoStore) TableName() string { return s.cfg.Table }
+func (s *DynamoStore) TableName() string { return s.c.Names().Table }
 
 // TokenName returns the name of the token attribute, the table's hash key.
-func (s *DynamoStore) TokenName() string { return s.cfg.Token }
+func (s *DynamoStore) TokenName() string { return s.c.Names().Token }
 
 // DataName returns the name of the data attribute.
-func (s *DynamoStore) DataName() string { return s.cfg.Data }
+func (s *DynamoStore) DataName() string { return s.c.Names().Data }
 
 // ExpiryName returns the name of the expiry attribute (Unix nanoseconds).
-func (s *DynamoStore) ExpiryName() string { return s.cfg.Expiry }
+func (s *DynamoStore) ExpiryName() string { return s.c.Names().Expiry }
 
 // TTLName returns the name of the ttl attribute (Unix seconds), the one to
 // enable DynamoDB's Time To Live on.
-func (s *DynamoStore) TTLName() string { return s.cfg.TTL }
+func (s *DynamoStore) TTLName() string { return s.c.Names().TTL }
 
 // Find returns the data of the session with the given token. See FindCtx.
 func (s *DynamoStore) Find(token string) ([]byte, bool, error) {
-	return s.FindCtx(context.Background(), token)
+	return s.c.Find(context.Background(), token)
 }
 
 // FindCtx returns the data of the session with the given token, with one
 // GetItem request. A token that is missing, expired or cannot be a DynamoDB
 // key is not found: (nil, false, nil); the last sends no request. An expired
-// item is left for Time To Live to remove. An item whose expiry or data
-// attribute is missing or of the wrong type gives an error wrapping
-// ErrMalformedItem. Errors from DynamoDB, and ctx's, are returned wrapped.
+// item is not found whatever its data, and is left for Time To Live to
+// remove. An item whose expiry attribute is missing or not a number, or an
+// unexpired one whose data attribute is missing or not binary, gives an error
+// wrapping ErrMalformedItem. Errors from DynamoDB, and ctx's, are returned
+// wrapped, naming the operation and the table.
 func (s *DynamoStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
-	key, ok := sessionitem.Key(s.cfg.Prefix, token)
-	if !ok {
-		return nil, false, nil
-	}
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.cfg.Table),
-		Key:            map[string]types.AttributeValue{s.cfg.Token: &types.AttributeValueMemberS{Value: key}},
-		ConsistentRead: aws.Bool(s.cfg.ConsistentRead),
-	})
-	if err != nil {
-		return nil, false, s.wrap(ctx, "find in", err)
-	}
-	if out.Item == nil {
-		return nil, false, nil
-	}
-	expiry, err := s.decodeExpiry(out.Item)
-	if err != nil {
-		return nil, false, err
-	}
-	if sessionitem.Expired(expiry, time.Now()) {
-		return nil, false, nil
-	}
-	data, err := s.data(out.Item)
-	if err != nil {
-		return nil, false, err
-	}
-	return data, true, nil
-}
-
-// decodeExpiry returns the expiry attribute of item, in Unix nanoseconds.
-func (s *DynamoStore) decodeExpiry(item map[string]types.AttributeValue) (int64, error) {
-	v, ok := item[s.cfg.Expiry].(*types.AttributeValueMemberN)
-	if !ok || v == nil {
-		return 0, sessionitem.MalformedError(s.cfg.Table, s.cfg.Expiry, "is missing or not a number")
-	}
-	ns, err := sessionitem.DecodeExpiry(v.Value)
-	if err != nil {
-		return 0, sessionitem.MalformedError(s.cfg.Table, s.cfg.Expiry, err.Error())
-	}
-	return ns, nil
-}
-
-// data returns the data attribute of item: never nil, since empty binary
-// is a session with no data.
-func (s *DynamoStore) data(item map[string]types.AttributeValue) ([]byte, error) {
-	v, ok := item[s.cfg.Data].(*types.AttributeValueMemberB)
-	if !ok || v == nil {
-		return nil, sessionitem.MalformedError(s.cfg.Table, s.cfg.Data, "is missing or not binary")
-	}
-	if v.Value == nil {
-		return []byte{}, nil
-	}
-	return v.Value, nil
+	return s.c.Find(ctx, token)
 }
 
 // Commit adds or replaces the session with the given token. See CommitCtx.
 func (s *DynamoStore) Commit(token string, b []byte, expiry time.Time) error {
-	return s.CommitCtx(context.Background(), token, b, expiry)
+	return s.c.Commit(context.Background(), token, b, expiry)
 }
 
 // CommitCtx adds or replaces the session with the given token, data b and
@@ -277,35 +226,12 @@ func (s *DynamoStore) Commit(token string, b []byte, expiry time.Time) error {
 // for an item over 400 KB. Errors from DynamoDB, and ctx's, are returned
 // wrapped; a failed Commit leaves the previous item whole.
 func (s *DynamoStore) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
-	key, ok := sessionitem.Key(s.cfg.Prefix, token)
-	if !ok {
-		return fmt.Errorf("dynamostore: commit to table %q: %w", s.cfg.Table, ErrInvalidToken)
-	}
-	expiryN, ttlN := sessionitem.EncodeExpiry(expiry)
-	if err := sessionitem.CheckSize(s.cfg.Table, sessionitem.ItemSize(s.cfg.Names, len(key), len(b), expiryN, ttlN)); err != nil {
-		return err
-	}
-	if b == nil {
-		b = []byte{}
-	}
-	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.cfg.Table),
-		Item: map[string]types.AttributeValue{
-			s.cfg.Token:  &types.AttributeValueMemberS{Value: key},
-			s.cfg.Data:   &types.AttributeValueMemberB{Value: b},
-			s.cfg.Expiry: &types.AttributeValueMemberN{Value: expiryN},
-			s.cfg.TTL:    &types.AttributeValueMemberN{Value: ttlN},
-		},
-	})
-	if err != nil {
-		return s.wrap(ctx, "commit to", err)
-	}
-	return nil
+	return s.c.Commit(ctx, token, b, expiry)
 }
 
 // Delete removes the session with the given token. See DeleteCtx.
 func (s *DynamoStore) Delete(token string) error {
-	return s.DeleteCtx(context.Background(), token)
+	return s.c.Delete(context.Background(), token)
 }
 
 // DeleteCtx removes the session with the given token, with one DeleteItem
@@ -313,86 +239,23 @@ func (s *DynamoStore) Delete(token string) error {
 // cannot be a DynamoDB key sends no request and returns nil. Errors from
 // DynamoDB, and ctx's, are returned wrapped.
 func (s *DynamoStore) DeleteCtx(ctx context.Context, token string) error {
-	key, ok := sessionitem.Key(s.cfg.Prefix, token)
-	if !ok {
-		return nil
-	}
-	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: aws.String(s.cfg.Table),
-		Key:       map[string]types.AttributeValue{s.cfg.Token: &types.AttributeValueMemberS{Value: key}},
-	})
-	if err != nil {
-		return s.wrap(ctx, "delete from", err)
-	}
-	return nil
+	return s.c.Delete(ctx, token)
 }
 
 // All returns the data of every live session, keyed by token. See AllCtx.
 func (s *DynamoStore) All() (map[string][]byte, error) {
-	return s.AllCtx(context.Background())
+	return s.c.All(context.Background())
 }
 
 // AllCtx returns the data of every live session, keyed by token: an empty,
-// non-nil map when there are none. It scans the whole table, in parallel
-// segments (see WithScanSegments) and through every page, reading back only
-// the token and data of the items that have not expired; with a token prefix
-// it lists only that prefix's sessions, without the prefix. Its cost is that
-// of reading the whole table: use it for administration, not on every
-// request. On any error it returns nil and the error.
+// non-nil map when there are none. It scans the whole table, in segments
+// (see WithScanSegments) and through every page, reading back only the token
+// and data of the items that have not expired; with a token prefix it lists
+// only that prefix's sessions, without the prefix. Its cost is that of
+// reading the whole table: use it for administration, not on every request.
+// On any error it returns nil and the error.
 func (s *DynamoStore) AllCtx(ctx context.Context) (map[string][]byte, error) {
-	n := s.cfg.ScanSegments
-	return sessionitem.ScanAll(ctx, n, func(ctx context.Context, segment int) ([]sessionitem.Session, error) {
-		return s.scanSegment(ctx, segment, n)
-	})
-}
-
-// scanSegment reads every page of one segment of a scan of the live
-// sessions.
-func (s *DynamoStore) scanSegment(ctx context.Context, segment, total int) ([]sessionitem.Session, error) {
-	in := &dynamodb.ScanInput{
-		TableName:                aws.String(s.cfg.Table),
-		ConsistentRead:           aws.Bool(s.cfg.ConsistentRead),
-		ProjectionExpression:     aws.String(sessionitem.ScanProjection),
-		FilterExpression:         aws.String(sessionitem.ScanFilter(s.cfg.Prefix)),
-		ExpressionAttributeNames: sessionitem.ScanNames(s.cfg.Names),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			sessionitem.NowPlaceholder: &types.AttributeValueMemberN{Value: strconv.FormatInt(time.Now().UnixNano(), 10)},
-		},
-	}
-	if s.cfg.Prefix != "" {
-		in.ExpressionAttributeValues[sessionitem.PrefixPlaceholder] = &types.AttributeValueMemberS{Value: s.cfg.Prefix}
-	}
-	if total > 1 {
-		// ScanSegments is at most sessionitem.MaxScanSegments, well within int32.
-		in.Segment, in.TotalSegments = aws.Int32(int32(segment)), aws.Int32(int32(total))
-	}
-	var found []sessionitem.Session
-	for {
-		out, err := s.client.Scan(ctx, in)
-		if err != nil {
-			return nil, s.wrap(ctx, "scan", err)
-		}
-		if found == nil {
-			found = make([]sessionitem.Session, 0, len(out.Items))
-		}
-		for _, item := range out.Items {
-			key, ok := item[s.cfg.Token].(*types.AttributeValueMemberS)
-			if !ok || key == nil {
-				return nil, sessionitem.MalformedError(s.cfg.Table, s.cfg.Token, "is missing or not a string")
-			}
-			data, err := s.data(item)
-			if err != nil {
-				return nil, err
-			}
-			if token, ok := sessionitem.TokenFromKey(s.cfg.Prefix, key.Value); ok {
-				found = append(found, sessionitem.Session{Token: token, Data: data})
-			}
-		}
-		if len(out.LastEvaluatedKey) == 0 {
-			return found, nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
-	}
+	return s.c.All(ctx)
 }
 
 // Ping checks that the session table exists and is usable, with one
@@ -402,36 +265,53 @@ func (s *DynamoStore) scanSegment(ctx context.Context, segment, total int) ([]se
 // error, wrapped, when the table is missing (errors.As finds a
 // *types.ResourceNotFoundException) or cannot be described.
 func (s *DynamoStore) Ping() error {
-	return s.PingCtx(context.Background())
+	return s.c.Ping(context.Background())
 }
 
 // PingCtx is Ping with a context.
 func (s *DynamoStore) PingCtx(ctx context.Context) error {
-	t, err := s.describeTable(ctx)
-	if err != nil {
-		return err
-	}
-	return sessionitem.CheckTable(s.cfg.Names, t)
+	return s.c.Ping(ctx)
 }
 
-// tableInfo returns what sessionitem needs to know of a table's description.
-func tableInfo(table *types.TableDescription) sessionitem.Table {
-	t := sessionitem.Table{Status: string(table.TableStatus), Types: map[string]string{}}
-	for _, k := range table.KeySchema {
-		t.Keys = append(t.Keys, sessionitem.KeyElement{Name: aws.ToString(k.AttributeName), Type: string(k.KeyType)})
-	}
-	for _, d := range table.AttributeDefinitions {
-		t.Types[aws.ToString(d.AttributeName)] = string(d.AttributeType)
-	}
-	return t
+// CreateTable makes the store's table ready for sessions, for set-up code
+// and tests; New never creates tables. When the table is
+// missing it creates it, keyed by the token attribute (type S) alone, with
+// on-demand (PAY_PER_REQUEST) billing, and waits until it is ACTIVE,
+// polling DescribeTable at most every two seconds. It then enables Time To
+// Live on the ttl attribute, unless it is already ENABLED or ENABLING there.
+//
+// It is idempotent and safe to call on every start-up of an app, from
+// several instances at once: an existing table with the right key is left
+// as it is, apart from getting Time To Live enabled if it lacks it. It
+// returns an error wrapping ErrTableNotReady when the table has another key
+// schema, when Time To Live is on for another attribute or being disabled,
+// or when the table is in a state it will not leave by waiting (such as
+// DELETING). Waiting lasts as long as ctx allows: give it a deadline. Errors
+// from DynamoDB, and ctx's, are returned wrapped. It needs the IAM actions
+// dynamodb:CreateTable, DescribeTable, DescribeTimeToLive and
+// UpdateTimeToLive.
+func (s *DynamoStore) CreateTable(ctx context.Context) error {
+	return s.c.CreateTable(ctx)
 }
 
-// wrap returns err from a DynamoDB call, naming the operation and the table.
-// aws-sdk-go-v2's errors unwrap to ctx's error when it caused them; should
-// one not, ctx's error is wrapped as well, so that errors.Is always finds it.
-func (s *DynamoStore) wrap(ctx context.Context, op string, err error) error {
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-		return fmt.Errorf("dynamostore: %s table %q: %w: %w", op, s.cfg.Table, cerr, err)
-	}
-	return fmt.Errorf("dynamostore: %s table %q: %w", op, s.cfg.Table, err)
+// DeleteExpired removes the expired sessions from the table and returns how
+// many it removed. It is for tables without Time To Live: enabling Time To
+// Live on the ttl attribute (see CreateTable) is the recommended way, since
+// DynamoDB then deletes expired items for free.
+//
+// Its cost is one read of the whole table, as a Scan in the segments set by
+// WithScanSegments (eventually consistent, so half the cost of a strongly
+// consistent one), plus one DeleteItem write per expired item. With a token
+// prefix it removes only that prefix's sessions.
+//
+// Each delete is conditional on the item's expiry still being the one the
+// Scan read, so a session committed (renewed) after it was read is never
+// removed; such a session, or one already deleted, is skipped and not
+// counted. Items whose expiry is missing or not a number are left alone.
+//
+// On an error, from DynamoDB or ctx, it stops and returns the count removed
+// until then with the error, wrapped. It needs the IAM actions
+// dynamodb:Scan and dynamodb:DeleteItem.
+func (s *DynamoStore) DeleteExpired(ctx context.Context) (int, error) {
+	return s.c.DeleteExpired(ctx)
 }

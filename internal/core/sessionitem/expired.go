@@ -81,6 +81,8 @@ func TableUsable(table, status string) (bool, error) {
 		return true, nil
 	case StatusCreating:
 		return false, nil
+	case "":
+		return false, fmt.Errorf("%w: table %q: DynamoDB described no table", ErrTableNotReady, table)
 	}
 	return false, fmt.Errorf("%w: table %q is %s", ErrTableNotReady, table, status)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -158,10 +159,14 @@ func TestForSegmentsSumsCounts(t *testing.T) {
 
 func TestForSegmentsReturnsFirstFailureWithCountSoFar(t *testing.T) {
 	boom := errors.New("boom")
+	var others sync.WaitGroup
+	others.Add(2)
 	got, err := sessionitem.ForSegments(context.Background(), 3, func(ctx context.Context, seg int) (int, error) {
 		if seg == 1 {
+			others.Wait() // fail once the others are under way
 			return 2, boom
 		}
+		others.Done()
 		<-ctx.Done() // the others run until the failure cancels them
 		return 1, ctx.Err()
 	})

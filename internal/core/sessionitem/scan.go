@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // Placeholders and expressions of the Scan that lists live sessions. Every
@@ -69,23 +70,40 @@ func ScanAll(ctx context.Context, n int, scan func(ctx context.Context, segment 
 	return all, nil
 }
 
-// eachSegment calls work for each of the segments 0 to n-1 in its own
-// goroutine and returns their results, indexed by segment, whether or not
-// one failed. When one fails, the others' context is cancelled, and the
+// MaxParallelSegments is the most scan segments read at a time, whatever
+// the number of segments: more would add goroutines and connections without
+// making a table scan much faster.
+const MaxParallelSegments = 16
+
+// eachSegment calls work for each of the segments 0 to n-1, from at most
+// MaxParallelSegments goroutines at a time, and returns their results,
+// indexed by segment, whether or not one failed. When one fails, the
+// others' context is cancelled, no further segment is started, and the
 // error returned is the first failure that is not such a cancellation.
 func eachSegment[T any](ctx context.Context, n int, work func(ctx context.Context, segment int) (T, error)) ([]T, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	results := make([]T, n)
 	errs := make([]error, n)
+	var next atomic.Int64 // the next segment to start
 	var wg sync.WaitGroup
-	for seg := range n {
+	for range min(n, MaxParallelSegments) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[seg], errs[seg] = work(ctx, seg)
-			if errs[seg] != nil {
-				cancel()
+			for {
+				seg := int(next.Add(1) - 1)
+				if seg >= n {
+					return
+				}
+				if err := ctx.Err(); err != nil {
+					errs[seg] = err
+					continue
+				}
+				results[seg], errs[seg] = work(ctx, seg)
+				if errs[seg] != nil {
+					cancel()
+				}
 			}
 		}()
 	}
@@ -116,8 +134,12 @@ type KeyElement struct{ Name, Type string }
 
 // CheckTable returns an error wrapping ErrTableNotReady unless t is ACTIVE
 // or UPDATING (it serves requests in both) and is keyed by n's token
-// attribute alone, of type S.
+// attribute alone, of type S. A description without a status is one
+// DynamoDB did not give.
 func CheckTable(n Names, t Table) error {
+	if t.Status == "" {
+		return fmt.Errorf("%w: table %q: DynamoDB described no table", ErrTableNotReady, n.Table)
+	}
 	if t.Status != "ACTIVE" && t.Status != "UPDATING" {
 		return fmt.Errorf("%w: table %q is %s, not ACTIVE", ErrTableNotReady, n.Table, t.Status)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -138,5 +139,47 @@ func TestScanExpressionsAliasEveryAttributeName(t *testing.T) {
 	}
 	if got := sessionitem.ScanFilter("app:"); got != "#e > :now AND begins_with(#t, :prefix)" {
 		t.Errorf("ScanFilter(\"app:\") = %q", got)
+	}
+}
+
+func TestScanAllReadsAtMostMaxParallelSegmentsAtOnce(t *testing.T) {
+	const n = 10 * sessionitem.MaxParallelSegments
+	var inFlight, most atomic.Int64
+	got, err := sessionitem.ScanAll(context.Background(), n, func(ctx context.Context, seg int) ([]sessionitem.Session, error) {
+		now := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for {
+			m := most.Load()
+			if now <= m || most.CompareAndSwap(m, now) {
+				break
+			}
+		}
+		time.Sleep(time.Millisecond) // let the others pile up, if they could
+		return []sessionitem.Session{{Token: fmt.Sprint(seg), Data: []byte{}}}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n {
+		t.Errorf("got %d sessions, want one from each of %d segments", len(got), n)
+	}
+	if m := most.Load(); m > sessionitem.MaxParallelSegments || m < 2 {
+		t.Errorf("at most %d segments were read at once, want between 2 and %d", m, sessionitem.MaxParallelSegments)
+	}
+}
+
+func TestScanAllStartsNoSegmentAfterAFailure(t *testing.T) {
+	const n = 100 * sessionitem.MaxParallelSegments
+	errBoom := errors.New("boom")
+	var calls atomic.Int64
+	_, err := sessionitem.ScanAll(context.Background(), n, func(ctx context.Context, seg int) ([]sessionitem.Session, error) {
+		calls.Add(1)
+		return nil, errBoom
+	})
+	if !errors.Is(err, errBoom) {
+		t.Fatalf("ScanAll error = %v, want %v", err, errBoom)
+	}
+	if c := calls.Load(); c > sessionitem.MaxParallelSegments {
+		t.Errorf("%d segments were scanned after the first failed, want at most %d (one per worker)", c, sessionitem.MaxParallelSegments)
 	}
 }

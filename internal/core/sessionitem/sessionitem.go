@@ -39,6 +39,11 @@ const (
 	DefaultScanSegments = 4
 )
 
+// DefaultTimeout is the default bound on each DynamoDB request: long enough
+// for the SDK to retry a throttled or lost request a few times, short enough
+// that a stalled DynamoDB fails a web request rather than hanging it.
+const DefaultTimeout = 10 * time.Second
+
 // Errors shared by both store packages, which re-export them, so that
 // errors.Is matches whichever package returned them.
 var (
@@ -62,9 +67,12 @@ type Config struct {
 	Prefix string
 	// ConsistentRead makes Find and All strongly consistent.
 	ConsistentRead bool
-	// ScanSegments is how many segments All and DeleteExpired scan in
-	// parallel.
+	// ScanSegments is how many segments All and DeleteExpired divide
+	// their Scan into; at most MaxParallelSegments are read at a time.
 	ScanSegments int
+	// Timeout bounds each DynamoDB request a store sends, the SDK's retries
+	// included; zero or less sets no bound.
+	Timeout time.Duration
 }
 
 // DefaultConfig returns the configuration of a store made with no options.
@@ -79,6 +87,7 @@ func DefaultConfig() Config {
 		},
 		ConsistentRead: true,
 		ScanSegments:   DefaultScanSegments,
+		Timeout:        DefaultTimeout,
 	}
 }
 
@@ -171,8 +180,9 @@ func TokenFromKey(prefix, key string) (string, bool) {
 	return token, ok && token != ""
 }
 
-// ExpiryNanos returns expiry as Unix nanoseconds, clamped to the int64 range
-// (years 1678 to 2262), as the expiry attribute holds it.
+// ExpiryNanos returns expiry as Unix nanoseconds, as the expiry attribute
+// holds it, clamped to the int64 range: from 1677-09-21T00:12:43.145224192Z
+// to 2262-04-11T23:47:16.854775807Z.
 func ExpiryNanos(expiry time.Time) int64 {
 	switch {
 	case expiry.Before(minExpiry):
@@ -227,11 +237,11 @@ func Expired(expiryNanos int64, now time.Time) bool {
 	return expiryNanos <= now.UnixNano()
 }
 
-// MalformedError returns the error for an item whose attribute attr is
-// missing or of the wrong kind. It names the table and attribute, never the
-// token.
-func MalformedError(table, attr, problem string) error {
-	return fmt.Errorf("%w in table %q: attribute %q %s", ErrMalformedItem, table, attr, problem)
+// MalformedError returns the error, wrapping ErrMalformedItem, for an item
+// whose attribute attr is missing or of the wrong kind. It names the
+// attribute, never the token; the store adds the operation and the table.
+func MalformedError(attr, problem string) error {
+	return fmt.Errorf("%w: attribute %q %s", ErrMalformedItem, attr, problem)
 }
 
 // ItemSize returns the size DynamoDB counts for a session item with a key of
@@ -277,10 +287,10 @@ func NumberSize(n string) int {
 }
 
 // CheckSize returns an error wrapping ErrItemTooLarge when size is over
-// MaxItemBytes.
-func CheckSize(table string, size int) error {
+// MaxItemBytes; the store adds the operation and the table.
+func CheckSize(size int) error {
 	if size > MaxItemBytes {
-		return fmt.Errorf("%w: item for table %q would be %d bytes, over the limit of %d", ErrItemTooLarge, table, size, MaxItemBytes)
+		return fmt.Errorf("%w: the item would be %d bytes, over the limit of %d", ErrItemTooLarge, size, MaxItemBytes)
 	}
 	return nil
 }

@@ -1,0 +1,175 @@
+package awsv2
+
+import (
+	"context"
+	"errors"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/scs-stores/dynamostore/internal/core/driver"
+	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
+)
+
+// sdkDriver is the core's driver on aws-sdk-go-v2: it translates the core's
+// requests into this SDK's calls and their answers back.
+type sdkDriver struct{ db Client }
+
+var _ driver.Driver = sdkDriver{}
+
+func (d sdkDriver) GetItem(ctx context.Context, r driver.GetItem) (driver.Item, error) {
+	out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(r.Names.Table),
+		Key:            map[string]types.AttributeValue{r.Names.Token: &types.AttributeValueMemberS{Value: r.Key}},
+		ConsistentRead: aws.Bool(r.Consistent),
+	})
+	if err != nil || out.Item == nil {
+		return driver.Item{}, err
+	}
+	return driver.Item{Found: true, Data: value(out.Item[r.Names.Data]), Expiry: value(out.Item[r.Names.Expiry])}, nil
+}
+
+func (d sdkDriver) PutItem(ctx context.Context, r driver.PutItem) error {
+	_, err := d.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(r.Names.Table),
+		Item: map[string]types.AttributeValue{
+			r.Names.Token:  &types.AttributeValueMemberS{Value: r.Key},
+			r.Names.Data:   &types.AttributeValueMemberB{Value: r.Data},
+			r.Names.Expiry: &types.AttributeValueMemberN{Value: r.Expiry},
+			r.Names.TTL:    &types.AttributeValueMemberN{Value: r.TTL},
+		},
+	})
+	return err
+}
+
+func (d sdkDriver) DeleteItem(ctx context.Context, r driver.DeleteItem) error {
+	in := &dynamodb.DeleteItemInput{
+		TableName: aws.String(r.Table),
+		Key:       map[string]types.AttributeValue{r.KeyName: &types.AttributeValueMemberS{Value: r.Key}},
+	}
+	if r.Cond.Expression != "" {
+		in.ConditionExpression = aws.String(r.Cond.Expression)
+		in.ExpressionAttributeNames = r.Cond.Names
+		in.ExpressionAttributeValues = attributeValues(r.Cond.Values)
+	}
+	_, err := d.db.DeleteItem(ctx, in)
+	return err
+}
+
+func (d sdkDriver) Scan(ctx context.Context, r *driver.Scan) (driver.Page, error) {
+	in := &dynamodb.ScanInput{
+		TableName:                 aws.String(r.Names.Table),
+		ConsistentRead:            aws.Bool(r.Consistent),
+		ProjectionExpression:      aws.String(r.Projection),
+		FilterExpression:          aws.String(r.Filter.Expression),
+		ExpressionAttributeNames:  r.Filter.Names,
+		ExpressionAttributeValues: attributeValues(r.Filter.Values),
+	}
+	if r.Segments > 1 {
+		// Segments are at most sessionitem.MaxScanSegments, well within int32.
+		in.Segment, in.TotalSegments = aws.Int32(int32(r.Segment)), aws.Int32(int32(r.Segments))
+	}
+	if r.Start != nil {
+		in.ExclusiveStartKey, _ = r.Start.(map[string]types.AttributeValue)
+	}
+	out, err := d.db.Scan(ctx, in)
+	if err != nil {
+		return driver.Page{}, err
+	}
+	page := driver.Page{Items: make([]driver.Item, len(out.Items))}
+	for i, item := range out.Items {
+		page.Items[i] = driver.Item{Found: true, Key: value(item[r.Names.Token]), Data: value(item[r.Names.Data]), Expiry: value(item[r.Names.Expiry])}
+	}
+	if len(out.LastEvaluatedKey) > 0 {
+		page.Next = out.LastEvaluatedKey
+	}
+	return page, nil
+}
+
+func (d sdkDriver) DescribeTable(ctx context.Context, table string) (sessionitem.Table, error) {
+	out, err := d.db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	if err != nil || out.Table == nil {
+		return sessionitem.Table{}, err
+	}
+	t := sessionitem.Table{Status: string(out.Table.TableStatus), Types: map[string]string{}}
+	for _, k := range out.Table.KeySchema {
+		t.Keys = append(t.Keys, sessionitem.KeyElement{Name: aws.ToString(k.AttributeName), Type: string(k.KeyType)})
+	}
+	for _, a := range out.Table.AttributeDefinitions {
+		t.Types[aws.ToString(a.AttributeName)] = string(a.AttributeType)
+	}
+	return t, nil
+}
+
+func (d sdkDriver) CreateTable(ctx context.Context, table, key string) error {
+	_, err := d.db.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(table),
+		BillingMode:          types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String(key), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(key), KeyType: types.KeyTypeHash}},
+	})
+	return err
+}
+
+func (d sdkDriver) DescribeTTL(ctx context.Context, table string) (status, attribute string, err error) {
+	out, err := d.db.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(table)})
+	if err != nil || out.TimeToLiveDescription == nil {
+		return "", "", err
+	}
+	return string(out.TimeToLiveDescription.TimeToLiveStatus), aws.ToString(out.TimeToLiveDescription.AttributeName), nil
+}
+
+func (d sdkDriver) EnableTTL(ctx context.Context, table, attribute string) error {
+	_, err := d.db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+		TableName:               aws.String(table),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(attribute), Enabled: aws.Bool(true)},
+	})
+	return err
+}
+
+func (sdkDriver) ErrorCode(err error) string {
+	var aerr smithy.APIError
+	if errors.As(err, &aerr) {
+		return aerr.ErrorCode()
+	}
+	return ""
+}
+
+// value translates an attribute value of this SDK.
+func value(v types.AttributeValue) driver.Value {
+	switch v := v.(type) {
+	case nil:
+		return driver.Value{}
+	case *types.AttributeValueMemberS:
+		if v != nil {
+			return driver.Value{Type: driver.String, Text: v.Value}
+		}
+	case *types.AttributeValueMemberN:
+		if v != nil {
+			return driver.Value{Type: driver.Number, Text: v.Value}
+		}
+	case *types.AttributeValueMemberB:
+		if v != nil {
+			return driver.Value{Type: driver.Binary, Bytes: v.Value}
+		}
+	}
+	return driver.Value{Type: driver.Other}
+}
+
+// attributeValues translates expression values into this SDK's.
+func attributeValues(values map[string]driver.Value) map[string]types.AttributeValue {
+	out := make(map[string]types.AttributeValue, len(values))
+	for k, v := range values {
+		switch v.Type {
+		case driver.String:
+			out[k] = &types.AttributeValueMemberS{Value: v.Text}
+		case driver.Number:
+			out[k] = &types.AttributeValueMemberN{Value: v.Text}
+		case driver.Binary:
+			out[k] = &types.AttributeValueMemberB{Value: v.Bytes}
+		}
+	}
+	return out
+}

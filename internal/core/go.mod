@@ -1,3 +1,7 @@
 module github.com/scs-stores/dynamostore/internal/core
 
 go 1.22
+
+require github.com/alexedwards/scs/v2 v2.9.0
+
+replace github.com/scs-stores/dynamostore/storetest => ../../storetest

@@ -1,0 +1,318 @@
+// Package drivertest is the integration suite of dynamostore, written once
+// and run for each SDK's package against a real DynamoDB engine (DynamoDB
+// Local, dynalite or an AWS account; see package testenv). A package's test
+// file wires its SDK in with a Harness and calls Run:
+//
+//	func TestSuite(t *testing.T) { drivertest.Run(t, harness) }
+//
+// The suite checks the public store of the package, not the core alone:
+// behaviour and edges, request counts, malformed items, contexts and
+// timeouts, All's paging, CreateTable, DeleteExpired, faults injected
+// through an http.RoundTripper and a TCP proxy, hostile input, SCS over
+// HTTP, a bounded soak and SCS's store contract (package storetest). The
+// few things only one package has (SCS v1's names, matching an SDK's own
+// error types) stay in that package's tests.
+//
+// Tests that need a feature some engines lack (the Time To Live API, exact
+// item-size accounting) detect it once per run and skip, saying why, where
+// it is missing.
+package drivertest
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+
+	"github.com/scs-stores/dynamostore/internal/core"
+	"github.com/scs-stores/dynamostore/internal/core/driver"
+	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
+	"github.com/scs-stores/dynamostore/internal/core/testenv"
+)
+
+// Store is what the public store types of both packages offer.
+type Store interface {
+	scs.Store
+	scs.CtxStore
+	scs.IterableStore
+	scs.IterableCtxStore
+	Ping() error
+	PingCtx(ctx context.Context) error
+	CreateTable(ctx context.Context) error
+	DeleteExpired(ctx context.Context) (int, error)
+	TableName() string
+	TokenName() string
+	DataName() string
+	ExpiryName() string
+	TTLName() string
+}
+
+// Client is an SDK's DynamoDB client, as the harness made it: a
+// *dynamodb.DynamoDB of aws-sdk-go or a *dynamodb.Client of aws-sdk-go-v2.
+type Client any
+
+// ClientOptions sets up a client for one test.
+type ClientOptions struct {
+	// Transport, when not nil, carries the client's requests, so that a test
+	// can count, record or break them.
+	Transport http.RoundTripper
+	// Endpoint, when not empty, replaces the engine's URL: a proxy in front
+	// of it, or a server that never answers.
+	Endpoint string
+	// Retries sets how many times the SDK retries a failed request: 0 (the
+	// zero value) keeps the SDK's default, a negative number turns retries
+	// off.
+	Retries int
+}
+
+// Harness wires one SDK's package into the suite. Every function must be
+// set.
+type Harness struct {
+	// SDK names the SDK, as in "aws-sdk-go" or "aws-sdk-go-v2".
+	SDK string
+	// NewClient returns a client of the engine under test (testenv).
+	NewClient func(t testing.TB, o ClientOptions) Client
+	// NewStore returns the package's store on c, configured by opts.
+	NewStore func(c Client, opts ...core.Option) (Store, error)
+	// Driver returns the package's driver on c, for the suite's own
+	// requests: describing tables and Time To Live, reading pages.
+	Driver func(c Client) driver.Driver
+	// CreateTable creates an on-demand table keyed by the attribute key of
+	// type keyType ("S", "N" or "B") and returns without waiting.
+	CreateTable func(ctx context.Context, c Client, table, key, keyType string) error
+	// DeleteTable deletes a table and returns without waiting.
+	DeleteTable func(ctx context.Context, c Client, table string) error
+	// PutRaw writes item as it is: items no store would write. A value of
+	// type driver.Other is written as the boolean true.
+	PutRaw func(ctx context.Context, c Client, table string, item map[string]driver.Value) error
+	// GetRaw reads every attribute of the item whose string key attribute
+	// keyName is key, with a strongly consistent read; nil when there is
+	// none. Values of types the driver does not know are driver.Other.
+	GetRaw func(ctx context.Context, c Client, table, keyName, key string) (map[string]driver.Value, error)
+}
+
+// H is a Harness with the suite's helpers, handed to every test.
+type H struct {
+	Harness
+
+	shared    sync.Once
+	sharedErr error
+	sharedTbl string
+	cleanup   []func()
+	mu        sync.Mutex
+}
+
+// Run runs the whole suite on h, as subtests of t.
+func Run(t *testing.T, h Harness) {
+	testenv.Endpoint(t) // skip, or fail under CI, without an engine
+	x := &H{Harness: h}
+	t.Cleanup(x.close)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.run(t, x) })
+	}
+}
+
+// A test of the suite.
+type test struct {
+	name string
+	run  func(t *testing.T, h *H)
+}
+
+// tests lists every test of the suite; each file of the suite adds its own
+// in an init function, so that the list reads with the tests.
+var tests []test
+
+// add registers tests; see tests.
+func add(ts ...test) { tests = append(tests, ts...) }
+
+// close deletes the tables shared by the suite's tests.
+func (h *H) close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i := len(h.cleanup) - 1; i >= 0; i-- {
+		h.cleanup[i]()
+	}
+}
+
+// Client returns a client of the engine with default options.
+func (h *H) Client(t testing.TB) Client { return h.NewClient(t, ClientOptions{}) }
+
+// Store returns a store on c configured by opts, failing t on an error.
+func (h *H) Store(t testing.TB, c Client, opts ...core.Option) Store {
+	t.Helper()
+	s, err := h.NewStore(c, opts...)
+	if err != nil {
+		t.Fatalf("new store: %v", err)
+	}
+	return s
+}
+
+// NewTable creates a session table of its own for t, keyed by "token" (S),
+// waits until it is ACTIVE, and deletes it when t ends. It returns its name.
+func (h *H) NewTable(t testing.TB) string {
+	t.Helper()
+	return h.RawTable(t, sessionitem.DefaultToken, "S")
+}
+
+// RawTable creates a table of its own for t keyed by key of type keyType,
+// waits until it is ACTIVE, and deletes it when t ends. It returns its name.
+func (h *H) RawTable(t testing.TB, key, keyType string) string {
+	t.Helper()
+	c := h.Client(t)
+	name := testenv.TableName(t)
+	if err := h.makeTable(c, name, key, keyType); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.dropTable(t, c, name) })
+	return name
+}
+
+// SharedTable returns a session table keyed by "token" (S) that every test
+// of this run may use, with tokens of its own: for tests that neither scan
+// nor count a table's items. It is created once and deleted when the suite
+// ends.
+func (h *H) SharedTable(t testing.TB) string {
+	t.Helper()
+	h.shared.Do(func() {
+		c := h.NewClient(t, ClientOptions{})
+		name := testenv.TableName(t) + "_shared"
+		if h.sharedErr = h.makeTable(c, name, sessionitem.DefaultToken, "S"); h.sharedErr != nil {
+			return
+		}
+		h.sharedTbl = name
+		h.mu.Lock()
+		h.cleanup = append(h.cleanup, func() { h.dropTable(nil, c, name) })
+		h.mu.Unlock()
+	})
+	if h.sharedErr != nil {
+		t.Fatalf("shared table: %v", h.sharedErr)
+	}
+	return h.sharedTbl
+}
+
+// makeTable creates a table and waits until it is ACTIVE.
+func (h *H) makeTable(c Client, name, key, keyType string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), testenv.TableWait)
+	defer cancel()
+	if err := h.CreateTable(ctx, c, name, key, keyType); err != nil {
+		return err
+	}
+	d := h.Driver(c)
+	return testenv.WaitFor(ctx, "table "+name+" to be ACTIVE", func(ctx context.Context) (bool, error) {
+		t, err := d.DescribeTable(ctx, name)
+		if err != nil {
+			return false, err
+		}
+		return t.Status == sessionitem.StatusActive, nil
+	})
+}
+
+// dropTable deletes a table and waits until it is gone; t, when not nil,
+// hears of a failure.
+func (h *H) dropTable(t testing.TB, c Client, name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), testenv.TableWait)
+	defer cancel()
+	d := h.Driver(c)
+	err := h.DeleteTable(ctx, c, name)
+	if err == nil || d.ErrorCode(err) == driver.CodeInUse {
+		err = testenv.WaitFor(ctx, "table "+name+" to be gone", func(ctx context.Context) (bool, error) {
+			_, err := d.DescribeTable(ctx, name)
+			if d.ErrorCode(err) == driver.CodeNotFound {
+				return true, nil
+			}
+			return false, err
+		})
+	}
+	if err != nil && d.ErrorCode(err) != driver.CodeNotFound && t != nil {
+		t.Errorf("delete table %s: %v", name, err)
+	}
+}
+
+// Get reads the item of key raw, failing t on an error.
+func (h *H) Get(t testing.TB, c Client, table, keyName, key string) map[string]driver.Value {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	item, err := h.GetRaw(ctx, c, table, keyName, key)
+	if err != nil {
+		t.Fatalf("get %s: %v", key, err)
+	}
+	return item
+}
+
+// Put writes item raw, failing t on an error.
+func (h *H) Put(t testing.TB, c Client, table string, item map[string]driver.Value) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := h.PutRaw(ctx, c, table, item); err != nil {
+		t.Fatalf("put: %v", err)
+	}
+}
+
+// S, N and B make attribute values for raw items.
+func S(s string) driver.Value { return driver.Value{Type: driver.String, Text: s} }
+
+// N makes a number value; see S.
+func N(n string) driver.Value { return driver.Value{Type: driver.Number, Text: n} }
+
+// B makes a binary value; see S.
+func B(b []byte) driver.Value { return driver.Value{Type: driver.Binary, Bytes: b} }
+
+// Features that some engines lack, for RequireTTL and RequireExactSizes.
+const (
+	FeatureTTL        = "TimeToLive"
+	FeatureExactSizes = "ExactItemSizes"
+)
+
+// RequireTTL skips t, saying why, unless the engine has the Time To Live API
+// (dynalite has not).
+func (h *H) RequireTTL(t testing.TB) {
+	t.Helper()
+	testenv.RequireFeature(t, FeatureTTL, func() (bool, string, error) {
+		c := h.Client(t)
+		table := h.SharedTable(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		d := h.Driver(c)
+		_, _, err := d.DescribeTTL(ctx, table)
+		switch code := d.ErrorCode(err); {
+		case err == nil:
+			return true, "", nil
+		case code == "UnknownOperationException" || code == "ValidationException":
+			return false, "DescribeTimeToLive: " + code, nil
+		}
+		return false, "", err
+	})
+}
+
+// RequireExactSizes skips t, saying why, unless the engine refuses an item
+// one byte over DynamoDB's 400 KB limit, as DynamoDB does (dynalite accepts
+// it).
+func (h *H) RequireExactSizes(t testing.TB) {
+	t.Helper()
+	testenv.RequireFeature(t, FeatureExactSizes, func() (bool, string, error) {
+		c := h.Client(t)
+		table := h.SharedTable(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		key := "feature-size-probe"
+		names := sessionitem.DefaultConfig().Names
+		over := sessionitem.MaxItemBytes + 1 - sessionitem.ItemSize(names, len(key), 0, "1", "1")
+		item := map[string]driver.Value{
+			names.Token: S(key), names.Data: B(make([]byte, over)), names.Expiry: N("1"), names.TTL: N("1"),
+		}
+		err := h.PutRaw(ctx, c, table, item)
+		if err == nil {
+			return false, "an item of 409,601 bytes was accepted", nil
+		}
+		if h.Driver(c).ErrorCode(err) == "ValidationException" {
+			return true, "", nil
+		}
+		return false, "", errors.Join(errors.New("probe put"), err)
+	})
+}

@@ -1,0 +1,113 @@
+package dynamostore
+
+//lint:file-ignore SA1019 aws-sdk-go v1 is what this package is for.
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/aws/aws-sdk-go/aws"
+	"github.com/aws/aws-sdk-go/aws/credentials"
+	"github.com/aws/aws-sdk-go/aws/session"
+	"github.com/aws/aws-sdk-go/service/dynamodb"
+
+	"github.com/scs-stores/dynamostore/internal/core"
+	"github.com/scs-stores/dynamostore/internal/core/driver"
+	"github.com/scs-stores/dynamostore/internal/core/drivertest"
+	"github.com/scs-stores/dynamostore/internal/core/testenv"
+)
+
+// TestSuite runs the shared integration suite on this package.
+func TestSuite(t *testing.T) { drivertest.Run(t, harness) }
+
+// harness wires aws-sdk-go (v1) into the shared suite.
+var harness = drivertest.Harness{
+	SDK:       "aws-sdk-go",
+	NewClient: func(t testing.TB, o drivertest.ClientOptions) drivertest.Client { return testClient(t, o) },
+	NewStore: func(c drivertest.Client, opts ...core.Option) (drivertest.Store, error) {
+		db, _ := c.(*dynamodb.DynamoDB) // nil becomes a typed nil
+		return NewStore(db, opts...)
+	},
+	Driver: func(c drivertest.Client) driver.Driver { return sdkDriver{c.(*dynamodb.DynamoDB)} },
+	CreateTable: func(ctx context.Context, c drivertest.Client, table, key, keyType string) error {
+		_, err := c.(*dynamodb.DynamoDB).CreateTableWithContext(ctx, &dynamodb.CreateTableInput{
+			TableName:            aws.String(table),
+			BillingMode:          aws.String(dynamodb.BillingModePayPerRequest),
+			AttributeDefinitions: []*dynamodb.AttributeDefinition{{AttributeName: aws.String(key), AttributeType: aws.String(keyType)}},
+			KeySchema:            []*dynamodb.KeySchemaElement{{AttributeName: aws.String(key), KeyType: aws.String(dynamodb.KeyTypeHash)}},
+		})
+		return err
+	},
+	DeleteTable: func(ctx context.Context, c drivertest.Client, table string) error {
+		_, err := c.(*dynamodb.DynamoDB).DeleteTableWithContext(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(table)})
+		return err
+	},
+	PutRaw: func(ctx context.Context, c drivertest.Client, table string, item map[string]driver.Value) error {
+		in := &dynamodb.PutItemInput{TableName: aws.String(table), Item: attributeValues(item)}
+		for k, v := range item {
+			if v.Type == driver.Other {
+				in.Item[k] = &dynamodb.AttributeValue{BOOL: aws.Bool(true)}
+			}
+		}
+		_, err := c.(*dynamodb.DynamoDB).PutItemWithContext(ctx, in)
+		return err
+	},
+	GetRaw: func(ctx context.Context, c drivertest.Client, table, keyName, key string) (map[string]driver.Value, error) {
+		out, err := c.(*dynamodb.DynamoDB).GetItemWithContext(ctx, &dynamodb.GetItemInput{
+			TableName:      aws.String(table),
+			Key:            map[string]*dynamodb.AttributeValue{keyName: {S: aws.String(key)}},
+			ConsistentRead: aws.Bool(true),
+		})
+		if err != nil || out.Item == nil {
+			return nil, err
+		}
+		item := make(map[string]driver.Value, len(out.Item))
+		for k, v := range out.Item {
+			item[k] = value(v)
+		}
+		return item, nil
+	},
+}
+
+// testClient returns a client of the engine that testenv describes.
+func testClient(t testing.TB, o drivertest.ClientOptions) *dynamodb.DynamoDB {
+	t.Helper()
+	endpoint := testenv.Endpoint(t)
+	if o.Endpoint != "" {
+		endpoint = o.Endpoint
+	}
+	cfg := aws.Config{
+		// A client of its own: with AWS_CA_BUNDLE set, NewSession writes the
+		// CA pool into its HTTP client's transport, which for the default
+		// client is http.DefaultClient's, a data race with any request in
+		// flight when tests make clients in parallel.
+		HTTPClient: &http.Client{},
+	}
+	if endpoint != "" {
+		cfg.Endpoint = aws.String(endpoint)
+	}
+	if r := testenv.Region(); r != "" {
+		cfg.Region = aws.String(r)
+	}
+	if id, secret, ok := testenv.StaticCredentials(); ok {
+		cfg.Credentials = credentials.NewStaticCredentials(id, secret, "")
+	}
+	sess, err := session.NewSessionWithOptions(session.Options{Config: cfg, SharedConfigState: session.SharedConfigEnable})
+	if err != nil {
+		t.Fatalf("aws session: %v", err)
+	}
+	// Given per client, since aws-sdk-go refuses a session whose HTTP client
+	// has a custom transport when AWS_CA_BUNDLE is set.
+	own := &aws.Config{}
+	if o.Transport != nil {
+		own.HTTPClient = &http.Client{Transport: o.Transport}
+	}
+	switch {
+	case o.Retries < 0:
+		own.MaxRetries = aws.Int(0)
+	case o.Retries > 0:
+		own.MaxRetries = aws.Int(o.Retries)
+	}
+	return dynamodb.New(sess, own)
+}

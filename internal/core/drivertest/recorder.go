@@ -1,0 +1,125 @@
+package drivertest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+)
+
+// Recorder is the suite's one http.RoundTripper for watching a client's
+// requests: it records each request's DynamoDB operation and JSON body and,
+// for a Scan, whether the answer said there is another page. With ScanLimit
+// set it adds a Limit to every Scan, so that a small table is read in many
+// pages. It passes requests on to Next, or http.DefaultTransport when Next
+// is nil. It is safe for concurrent use.
+type Recorder struct {
+	// Next carries the requests on; nil means http.DefaultTransport.
+	Next http.RoundTripper
+	// ScanLimit, when above zero, is the Limit put on every Scan request.
+	ScanLimit int
+
+	mu   sync.Mutex
+	reqs []Request
+}
+
+// Request is a request a Recorder saw.
+type Request struct {
+	// Op is the DynamoDB operation: GetItem, PutItem, Scan, ...
+	Op string
+	// Body is the request's JSON.
+	Body map[string]any
+	// Status is the HTTP status of the answer; 0 when none came.
+	Status int
+	// More is true for a Scan whose answer has a LastEvaluatedKey.
+	More bool
+}
+
+// RoundTrip records req and sends it on.
+func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil {
+		b, err := io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		body = b
+	}
+	_, op, _ := strings.Cut(req.Header.Get("X-Amz-Target"), ".")
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, fmt.Errorf("recorder: %s request body is not JSON: %w", op, err)
+	}
+	if op == "Scan" && r.ScanLimit > 0 {
+		m["Limit"] = r.ScanLimit
+		b, err := json.Marshal(m)
+		if err != nil {
+			return nil, err
+		}
+		body = b
+		// The signature covers the body; local engines do not check it, and
+		// a test that sets ScanLimit runs on them only (see RequireLocal).
+	}
+	out := req.Clone(req.Context())
+	out.Body = io.NopCloser(bytes.NewReader(body))
+	out.ContentLength = int64(len(body))
+	next := r.Next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	resp, err := next.RoundTrip(out)
+	rec := Request{Op: op, Body: m}
+	if err == nil {
+		rec.Status = resp.StatusCode
+		if op == "Scan" && resp.StatusCode == http.StatusOK {
+			answer, rerr := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if rerr != nil {
+				return nil, rerr
+			}
+			resp.Body = io.NopCloser(bytes.NewReader(answer))
+			var page struct{ LastEvaluatedKey map[string]any }
+			if jerr := json.Unmarshal(answer, &page); jerr != nil {
+				return nil, fmt.Errorf("recorder: Scan answer is not JSON: %w", jerr)
+			}
+			rec.More = len(page.LastEvaluatedKey) > 0
+		}
+	}
+	r.mu.Lock()
+	r.reqs = append(r.reqs, rec)
+	r.mu.Unlock()
+	return resp, err
+}
+
+// Take returns the requests recorded since the last Take and forgets them.
+func (r *Recorder) Take() []Request {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	reqs := r.reqs
+	r.reqs = nil
+	return reqs
+}
+
+// Ops returns the operations of reqs, in order.
+func Ops(reqs []Request) []string {
+	ops := make([]string, len(reqs))
+	for i, q := range reqs {
+		ops[i] = q.Op
+	}
+	return ops
+}
+
+// Count returns how many of reqs are of the operation op.
+func Count(reqs []Request, op string) int {
+	n := 0
+	for _, q := range reqs {
+		if q.Op == op {
+			n++
+		}
+	}
+	return n
+}

@@ -29,9 +29,10 @@ for mod in $(find . -name go.mod -not -path '*/node_modules/*' -not -path '*/tes
   start=$SECONDS
   (
     cd "$mod"
+    # set -e does not apply inside a subshell tested by ||: exit explicitly.
     if $lint; then
-      go vet ./...
-      go run "honnef.co/go/tools/cmd/staticcheck@$staticcheck_version" ./...
+      go vet ./... || exit 1
+      go run "honnef.co/go/tools/cmd/staticcheck@$staticcheck_version" ./... || exit 1
     fi
     go test "${race[@]}" -timeout 10m "$@" ./...
   ) || status=1

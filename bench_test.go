@@ -247,22 +247,29 @@ func BenchmarkOwnWork(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// unbounded is the store without its per-request timeout, to show what
+	// the bound (a context.WithTimeout per request) costs.
+	unbounded, err := dynamostore.NewStore(stub, dynamostore.WithTimeout(0))
+	if err != nil {
+		b.Fatal(err)
+	}
 	// The hand-made calls go through the interface too, as the store's do,
 	// so that the compiler cannot keep their inputs on the stack.
 	api := benchAPI(stub)
 	ctx := context.Background()
 	expiry := time.Now().Add(24 * time.Hour)
+	find := func(s *dynamostore.DynamoStore) error {
+		_, found, err := s.FindCtx(ctx, benchkit.Token)
+		if err == nil && !found {
+			err = fmt.Errorf("not found")
+		}
+		return err
+	}
 	cases := []struct {
-		name        string
-		store, bare func() error
+		name                   string
+		store, unbounded, bare func() error
 	}{
-		{"Find", func() error {
-			_, found, err := s.FindCtx(ctx, benchkit.Token)
-			if err == nil && !found {
-				err = fmt.Errorf("not found")
-			}
-			return err
-		}, func() error {
+		{"Find", func() error { return find(s) }, func() error { return find(unbounded) }, func() error {
 			out, err := api.GetItemWithContext(ctx, &dynamodb.GetItemInput{
 				TableName:      aws.String(benchkit.Table),
 				Key:            map[string]*dynamodb.AttributeValue{"token": {S: aws.String(benchkit.Token)}},
@@ -275,6 +282,8 @@ func BenchmarkOwnWork(b *testing.B) {
 		}},
 		{"Commit", func() error {
 			return s.CommitCtx(ctx, benchkit.Token, benchData, expiry)
+		}, func() error {
+			return unbounded.CommitCtx(ctx, benchkit.Token, benchData, expiry)
 		}, func() error {
 			_, err := api.PutItemWithContext(ctx, &dynamodb.PutItemInput{
 				TableName: aws.String(benchkit.Table),
@@ -290,6 +299,8 @@ func BenchmarkOwnWork(b *testing.B) {
 		{"Delete", func() error {
 			return s.DeleteCtx(ctx, benchkit.Token)
 		}, func() error {
+			return unbounded.DeleteCtx(ctx, benchkit.Token)
+		}, func() error {
 			_, err := api.DeleteItemWithContext(ctx, &dynamodb.DeleteItemInput{
 				TableName: aws.String(benchkit.Table),
 				Key:       map[string]*dynamodb.AttributeValue{"token": {S: aws.String(benchkit.Token)}},
@@ -298,11 +309,8 @@ func BenchmarkOwnWork(b *testing.B) {
 		}},
 	}
 	for _, c := range cases {
-		for _, impl := range []string{"store", "bare"} {
-			op := c.store
-			if impl == "bare" {
-				op = c.bare
-			}
+		for _, impl := range []string{"store", "unbounded", "bare"} {
+			op := map[string]func() error{"store": c.store, "unbounded": c.unbounded, "bare": c.bare}[impl]
 			b.Run(c.name+"/"+impl, func(b *testing.B) {
 				b.ReportAllocs()
 				for range b.N {

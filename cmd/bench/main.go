@@ -407,8 +407,10 @@ func printRatios(files []string) error {
 		case "BenchmarkDelete":
 			return "BenchmarkBareDeleteItem"
 		}
-		if base, ok := strings.CutSuffix(name, "/store"); ok {
-			return base + "/bare"
+		for _, impl := range []string{"/store", "/unbounded"} {
+			if base, ok := strings.CutSuffix(name, impl); ok {
+				return base + "/bare"
+			}
 		}
 		return ""
 	}

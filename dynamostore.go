@@ -11,7 +11,13 @@
 // This is the item format of the SCS v1 DynamoDB store, so a table written by
 // that store keeps working. Find, Commit and Delete each cost one DynamoDB
 // request; tokens that cannot be a DynamoDB key cost none. Expired items are
-// filtered out when read, since Time To Live deletion can lag by days.
+// filtered out when read, since Time To Live deletion can lag by days. Each
+// request is bounded (see WithTimeout), so a DynamoDB that stops answering
+// fails a call rather than hanging it.
+//
+// New code should use the awsv2 package (aws-sdk-go-v2): aws-sdk-go v1 has
+// reached its end of support. Both share one implementation and one item
+// format.
 //
 // A complete program:
 //
@@ -24,6 +30,7 @@
 //		"net/http"
 //
 //		"github.com/alexedwards/scs/v2"
+//		"github.com/aws/aws-sdk-go/aws"
 //		"github.com/aws/aws-sdk-go/aws/session"
 //		"github.com/aws/aws-sdk-go/service/dynamodb"
 //		"github.com/scs-stores/dynamostore"
@@ -32,7 +39,14 @@
 //	func main() {
 //		// Region and credentials from the usual AWS environment, ~/.aws/config included.
 //		sess := session.Must(session.NewSessionWithOptions(session.Options{SharedConfigState: session.SharedConfigEnable}))
-//		store := dynamostore.New(dynamodb.New(sess))
+//		// A client pooled for 64 concurrent requests, with timeouts. It is given
+//		// to the DynamoDB client, not the session, which aws-sdk-go refuses to
+//		// give a custom transport when AWS_CA_BUNDLE is set.
+//		hc, err := dynamostore.NewHTTPClient(64)
+//		if err != nil {
+//			log.Fatal(err)
+//		}
+//		store := dynamostore.New(dynamodb.New(sess, &aws.Config{HTTPClient: hc}))
 //		// Creates the table "scs_session" with Time To Live if it is missing.
 //		if err := store.CreateTable(context.Background()); err != nil {
 //			log.Fatal(err)

@@ -12,8 +12,10 @@
 //
 // Find, Commit and Delete each cost one DynamoDB request; tokens that cannot
 // be a DynamoDB key cost none. Expired items are filtered out when read, since
-// Time To Live deletion can lag by days. Errors are the same values as the v1
-// package's, so errors.Is matches whichever package returned them.
+// Time To Live deletion can lag by days. Each request is bounded (see
+// WithTimeout), so a DynamoDB that stops answering fails a call rather than
+// hanging it. Errors are the same values as the v1 package's, so errors.Is
+// matches whichever package returned them.
 //
 // A complete program:
 //
@@ -32,12 +34,19 @@
 //	)
 //
 //	func main() {
-//		cfg, err := config.LoadDefaultConfig(context.Background())
+//		// Region and credentials from the usual AWS environment; the SDK's own
+//		// HTTP client, pooled for 64 concurrent requests and with timeouts, so
+//		// that AWS_CA_BUNDLE still applies.
+//		cfg, err := config.LoadDefaultConfig(context.Background(), config.WithHTTPClient(awsv2.NewHTTPClient(64)))
 //		if err != nil {
 //			log.Fatal(err)
 //		}
 //		store, err := awsv2.New(dynamodb.NewFromConfig(cfg))
 //		if err != nil {
+//			log.Fatal(err)
+//		}
+//		// Creates the table "scs_session" with Time To Live if it is missing.
+//		if err := store.CreateTable(context.Background()); err != nil {
 //			log.Fatal(err)
 //		}
 //		sessionManager := scs.New()

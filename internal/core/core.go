@@ -223,14 +223,12 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // describeTable describes the store's table with one bounded request.
-func (s *Store) describeTable(ctx context.Context) (sessionitem.Table, error) {
-	rctx, cancel := s.bound(ctx)
-	defer cancel()
-	t, err := s.d.DescribeTable(rctx, s.cfg.Table)
-	if err != nil {
-		return t, s.fail(ctx, rctx, "describe", err)
-	}
-	return t, nil
+func (s *Store) describeTable(ctx context.Context) (t sessionitem.Table, err error) {
+	err = s.call(ctx, "describe", func(ctx context.Context) (err error) {
+		t, err = s.d.DescribeTable(ctx, s.cfg.Table)
+		return err
+	})
+	return t, err
 }
 
 // nop is the cancel function of a request that needs no bound of its own.

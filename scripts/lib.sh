@@ -71,6 +71,19 @@ answers() {
 engine_pid=
 engine_dir=
 
+# engine_alive: true while the server runs. A server that died stays a
+# zombie until waited for, and kill -0 succeeds on zombies: read its state.
+engine_alive() {
+  [ -n "$engine_pid" ] || return 1
+  if [ -r "/proc/$engine_pid/stat" ]; then
+    local state
+    state=$(sed 's/.*) //' "/proc/$engine_pid/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+    [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+  else
+    kill -0 "$engine_pid" 2>/dev/null
+  fi
+}
+
 # stop_engine: stops the server, if one runs, and removes its folder.
 stop_engine() {
   if [ -n "$engine_pid" ] && kill -0 "$engine_pid" 2>/dev/null; then
@@ -105,7 +118,7 @@ start_engine() {
     (cd "$engine_dir" && launch_server "$p") >"$engine_dir/server.log" 2>&1 &
     engine_pid=$!
     deadline=$((SECONDS + ${ENGINE_START_TIMEOUT:-60}))
-    while [ "$SECONDS" -lt "$deadline" ] && kill -0 "$engine_pid" 2>/dev/null; do
+    while [ "$SECONDS" -lt "$deadline" ] && engine_alive; do
       if answers "$p"; then
         engine_port=$p
         engine_start_ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
@@ -125,12 +138,19 @@ start_engine() {
 }
 
 # run_command COMMAND [ARG...]: runs the command and exits with its status;
-# the EXIT trap then stops the server.
+# the EXIT trap then stops the server. A server that died while the command
+# ran fails the run (exit 1 if the command passed), with its log's last
+# lines: the command's failures would otherwise blame the code under test.
 run_command() {
   local status
   set +e
   "$@"
   status=$?
   set -e
+  if [ -n "$engine_pid" ] && ! engine_alive; then
+    log "the server exited while the command ran; the end of its log:"
+    tail -n 40 "$engine_dir/server.log" >&2
+    [ "$status" -ne 0 ] || status=1
+  fi
   exit "$status"
 }

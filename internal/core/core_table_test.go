@@ -1,0 +1,163 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/scs-stores/dynamostore/internal/core/driver"
+	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
+)
+
+// fakeDriver is a driver.Driver without an engine, for what no engine does
+// on demand: its table is a session table that stays CREATING forever. It
+// counts every call.
+type fakeDriver struct {
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (f *fakeDriver) count(op string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.calls == nil {
+		f.calls = make(map[string]int)
+	}
+	f.calls[op]++
+}
+
+// total returns how many calls of any kind the driver had.
+func (f *fakeDriver) total() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.calls {
+		n += c
+	}
+	return n
+}
+
+// describes returns how many DescribeTable calls the driver had.
+func (f *fakeDriver) describes() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls["DescribeTable"]
+}
+
+var errFake = errors.New("fake driver: not supported")
+
+func (f *fakeDriver) GetItem(context.Context, driver.GetItem) (driver.Item, error) {
+	f.count("GetItem")
+	return driver.Item{}, errFake
+}
+
+func (f *fakeDriver) PutItem(context.Context, driver.PutItem) error {
+	f.count("PutItem")
+	return errFake
+}
+
+func (f *fakeDriver) DeleteItem(context.Context, driver.DeleteItem) error {
+	f.count("DeleteItem")
+	return errFake
+}
+
+func (f *fakeDriver) Scan(context.Context, *driver.Scan) (driver.Page, error) {
+	f.count("Scan")
+	return driver.Page{}, errFake
+}
+
+func (f *fakeDriver) DescribeTable(ctx context.Context, table string) (sessionitem.Table, error) {
+	f.count("DescribeTable")
+	if err := ctx.Err(); err != nil {
+		return sessionitem.Table{}, err
+	}
+	return sessionitem.Table{
+		Status: sessionitem.StatusCreating,
+		Keys:   []sessionitem.KeyElement{{Name: sessionitem.DefaultToken, Type: "HASH"}},
+		Types:  map[string]string{sessionitem.DefaultToken: "S"},
+	}, nil
+}
+
+func (f *fakeDriver) CreateTable(context.Context, string, string) error {
+	f.count("CreateTable")
+	return errFake
+}
+
+func (f *fakeDriver) DescribeTTL(context.Context, string) (string, string, error) {
+	f.count("DescribeTTL")
+	return "", "", errFake
+}
+
+func (f *fakeDriver) EnableTTL(context.Context, string, string) error {
+	f.count("EnableTTL")
+	return errFake
+}
+
+func (f *fakeDriver) ErrorCode(error) string { return "" }
+
+func TestCreateTableWaitingEndsWithTheContext(t *testing.T) {
+	d := &fakeDriver{}
+	s, err := New(d, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err = s.CreateTable(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("CreateTable = %v, want an error wrapping context.DeadlineExceeded", err)
+	}
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Errorf("CreateTable returned %v after the deadline passed", elapsed)
+	}
+	// Polls back off from 100ms: 0, 100, 300, 700ms make at most 4 or 5
+	// describes within 700ms, not a busy loop.
+	if n := d.describes(); n < 2 || n > 6 {
+		t.Errorf("DescribeTable was called %d times in 700ms, want 2 to 6", n)
+	}
+	if n := d.total(); n != d.describes() {
+		t.Errorf("calls = %v, want DescribeTable alone while the table is CREATING", d.calls)
+	}
+}
+
+func TestMisconfiguredStoreFailsEveryCallWithoutARequest(t *testing.T) {
+	for name, opts := range map[string][]Option{
+		"table name too short": {WithTable("no")},
+		"one name for two":     {WithAttributes("k", "k", "", "")},
+		"no scan segments":     {WithScanSegments(0)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			d := &fakeDriver{}
+			s, err := New(d, d, opts...)
+			if !errors.Is(err, sessionitem.ErrInvalidConfig) {
+				t.Fatalf("New = %v, want ErrInvalidConfig", err)
+			}
+			ctx := context.Background()
+			check := func(op string, err error) {
+				t.Helper()
+				if !errors.Is(err, sessionitem.ErrInvalidConfig) {
+					t.Errorf("%s = %v, want ErrInvalidConfig", op, err)
+				}
+			}
+			check("CreateTable", s.CreateTable(ctx))
+			n, err := s.DeleteExpired(ctx)
+			check("DeleteExpired", err)
+			if n != 0 {
+				t.Errorf("DeleteExpired removed %d, want 0", n)
+			}
+			_, _, err = s.Find(ctx, "tok")
+			check("Find", err)
+			check("Commit", s.Commit(ctx, "tok", []byte("x"), time.Now().Add(time.Hour)))
+			check("Delete", s.Delete(ctx, "tok"))
+			_, err = s.All(ctx)
+			check("All", err)
+			check("Ping", s.Ping(ctx))
+			if n := d.total(); n != 0 {
+				t.Errorf("the driver had %d calls (%v), want none", n, d.calls)
+			}
+		})
+	}
+}

@@ -5,8 +5,8 @@ package main
 // the modules it requires. The tag of a module is its directory, a slash and
 // the version; the root module's tag is the version alone.
 var released = []string{
-	"internal/core",
 	"storetest",
+	"internal/core",
 	".",
 	"awsv2",
 }

@@ -1,6 +1,6 @@
 module github.com/scs-stores/dynamostore
 
-go 1.22
+go 1.23
 
 require (
 	github.com/alexedwards/scs/v2 v2.9.0
@@ -10,7 +10,7 @@ require (
 require (
 	github.com/jmespath/go-jmespath v0.4.0 // indirect
 	github.com/scs-stores/dynamostore/internal/core v0.1.0
-	github.com/scs-stores/dynamostore/storetest v0.1.0
+	github.com/scs-stores/dynamostore/storetest v0.1.0 // indirect
 )
 
 replace github.com/scs-stores/dynamostore/internal/core => ./internal/core

@@ -1,5 +1,5 @@
 module github.com/scs-stores/dynamostore/storetest
 
-go 1.22
+go 1.23
 
 require github.com/alexedwards/scs/v2 v2.9.0

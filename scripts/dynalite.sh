@@ -38,9 +38,11 @@ fetch() {
 dir=$cache/dynalite-$version
 install_atomically "$dir" node_modules/dynalite/cli.js fetch
 
+# dynalite-server.js starts dynalite as its cli.js would, but survives
+# clients that hang up mid-request, as the timeout and fault tests do.
+server_js=$(cd "$(dirname "$0")" && pwd)/dynalite-server.js
 launch_server() {
-  exec node "$dir/node_modules/dynalite/cli.js" --host 127.0.0.1 --port "$1" \
-    --createTableMs "$table_ms" --deleteTableMs "$table_ms" --updateTableMs "$table_ms"
+  exec node "$server_js" "$dir" "$1" "$table_ms"
 }
 start_engine dynalite "$port"
 

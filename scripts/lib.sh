@@ -95,8 +95,18 @@ stop_engine() {
   engine_dir=
 }
 
+# random_port: a port below the kernel's ephemeral range (where outgoing
+# connections take their local ports, which a listener cannot then bind),
+# from 10000 up.
+random_port() {
+  local low=32768
+  if [ -r /proc/sys/net/ipv4/ip_local_port_range ]; then read -r low _ </proc/sys/net/ipv4/ip_local_port_range; fi
+  [ "$low" -gt 11000 ] || low=60000
+  echo $((10000 + RANDOM % (low - 10000)))
+}
+
 # start_engine LABEL [PORT]: starts launch_server on PORT, or on a free port
-# between 20000 and 49999 (up to five tries), and waits up to
+# (random_port, up to five tries), and waits up to
 # ENGINE_START_TIMEOUT seconds (default 60) until it answers. launch_server
 # runs in a fresh folder, $engine_dir, that start_engine removes at exit.
 # On success it sets engine_port, and engine_start_ms to the milliseconds
@@ -109,7 +119,7 @@ start_engine() {
   trap 'exit 130' INT TERM
   engine_port=
   for attempt in 1 2 3 4 5; do
-    p=${want:-$((20000 + RANDOM % 30000))}
+    p=${want:-$(random_port)}
     if ! port_free "$p"; then
       [ -n "$want" ] && die "port $p is in use"
       continue

@@ -29,6 +29,23 @@ func init() {
 	)
 }
 
+// together runs f(t, i) for i from 0 to n-1 as subtests of t named
+// name(i), all at once, and returns when all have ended. It is for
+// subtests that mostly wait (on the SDK's backoff, a timeout or a table),
+// which t.Parallel would run only GOMAXPROCS at a time.
+func together(t *testing.T, n int, name func(i int) string, f func(t *testing.T, i int)) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t.Run(name(i), func(t *testing.T) { f(t, i) })
+		}()
+	}
+	wg.Wait()
+}
+
 // faultRetries is the SDK's retry budget in the fault tests.
 const faultRetries = 2
 
@@ -408,33 +425,31 @@ func testFaultsRetriedOrErrors(t *testing.T, h *H) {
 			return err
 		}, func(t *testing.T, token string) { whole(t, token, old) }},
 	}
-	for _, op := range ops {
-		for i, c := range faultCases() {
-			t.Run(op.name+"/"+c.name, func(t *testing.T) {
-				t.Parallel()
-				rt := newFaultRT(t)
-				cl := h.NewClient(t, ClientOptions{Transport: rt, Retries: faultRetries})
-				// One scan segment, so that All sends one request per
-				// attempt; a bound far above the SDK's backoff.
-				s := h.Store(t, cl, core.WithTable(table), core.WithScanSegments(1), core.WithTimeout(time.Minute))
-				token := fmt.Sprintf("fault-token-%s-%d-SECRET", op.name, i)
-				if err := cleanStore.Commit(token, oldData, oldExpiry); err != nil {
-					t.Fatal(err)
-				}
-				rt.arm(c.fault(rt), c.times)
-				err := op.run(t, s, token)
-				sent := rt.count()
-				rt.arm(nil, 0)
-				c.check(t, h, cl, err, sent)
-				if err != nil {
-					faultNoSecrets(t, err, token, oldData)
-					faultNoSecrets(t, err, token, newData)
-					faultNotNotFound(t, h, cl, op.name, err)
-					op.after(t, token)
-				}
-			})
+	cases := faultCases()
+	n := len(cases)
+	together(t, len(ops)*n, func(k int) string { return ops[k/n].name + "/" + cases[k%n].name }, func(t *testing.T, k int) {
+		op, c := ops[k/n], cases[k%n]
+		rt := newFaultRT(t)
+		cl := h.NewClient(t, ClientOptions{Transport: rt, Retries: faultRetries})
+		// One scan segment, so that All sends one request per attempt; a
+		// bound far above the SDK's backoff.
+		s := h.Store(t, cl, core.WithTable(table), core.WithScanSegments(1), core.WithTimeout(time.Minute))
+		token := fmt.Sprintf("fault-token-%s-%d-SECRET", op.name, k%n)
+		if err := cleanStore.Commit(token, oldData, oldExpiry); err != nil {
+			t.Fatal(err)
 		}
-	}
+		rt.arm(c.fault(rt), c.times)
+		err := op.run(t, s, token)
+		sent := rt.count()
+		rt.arm(nil, 0)
+		c.check(t, h, cl, err, sent)
+		if err != nil {
+			faultNoSecrets(t, err, token, oldData)
+			faultNoSecrets(t, err, token, newData)
+			faultNotNotFound(t, h, cl, op.name, err)
+			op.after(t, token)
+		}
+	})
 }
 
 // testFaultSlowServer checks that each call against a server that does not
@@ -452,48 +467,49 @@ func testFaultSlowServer(t *testing.T, h *H) {
 	}
 	ops := []struct {
 		name string
-		call func(ctx context.Context, s Store) error
+		call func(t *testing.T, ctx context.Context, s Store) error
 	}{
-		{"FindCtx", func(ctx context.Context, s Store) error {
+		{"FindCtx", func(t *testing.T, ctx context.Context, s Store) error {
 			b, found, err := s.FindCtx(ctx, token)
 			if found || b != nil {
 				t.Errorf("FindCtx = %q, %v with error %v; want no data", b, found, err)
 			}
 			return err
 		}},
-		{"CommitCtx", func(ctx context.Context, s Store) error { return s.CommitCtx(ctx, token, []byte("new"), expiry) }},
-		{"DeleteCtx", func(ctx context.Context, s Store) error { return s.DeleteCtx(ctx, token) }},
-		{"AllCtx", func(ctx context.Context, s Store) error {
+		{"CommitCtx", func(t *testing.T, ctx context.Context, s Store) error {
+			return s.CommitCtx(ctx, token, []byte("new"), expiry)
+		}},
+		{"DeleteCtx", func(t *testing.T, ctx context.Context, s Store) error { return s.DeleteCtx(ctx, token) }},
+		{"AllCtx", func(t *testing.T, ctx context.Context, s Store) error {
 			all, err := s.AllCtx(ctx)
 			if all != nil {
 				t.Errorf("AllCtx returned a map with error %v", err)
 			}
 			return err
 		}},
-		{"PingCtx", func(ctx context.Context, s Store) error { return s.PingCtx(ctx) }},
-		{"DeleteExpired", func(ctx context.Context, s Store) error { _, err := s.DeleteExpired(ctx); return err }},
-		{"CreateTable", func(ctx context.Context, s Store) error { return s.CreateTable(ctx) }},
+		{"PingCtx", func(t *testing.T, ctx context.Context, s Store) error { return s.PingCtx(ctx) }},
+		{"DeleteExpired", func(t *testing.T, ctx context.Context, s Store) error { _, err := s.DeleteExpired(ctx); return err }},
+		{"CreateTable", func(t *testing.T, ctx context.Context, s Store) error { return s.CreateTable(ctx) }},
 	}
-	for _, op := range ops {
-		t.Run(op.name, func(t *testing.T) {
-			rt := newFaultRT(t)
-			rt.arm(faultSlow(time.Minute), -1)
-			cl := h.NewClient(t, ClientOptions{Transport: rt, Retries: faultRetries})
-			s := h.Store(t, cl, core.WithTable(table))
-			ctx, cancel := context.WithTimeout(context.Background(), deadline)
-			defer cancel()
-			start := time.Now()
-			err := op.call(ctx, s)
-			if took := time.Since(start); took > deadline+slack {
-				t.Errorf("the call returned after %v, more than %v past its deadline", took, slack)
-			}
-			if !errors.Is(err, context.DeadlineExceeded) {
-				t.Fatalf("error %v does not match context.DeadlineExceeded", err)
-			}
-			faultNotNotFound(t, h, cl, op.name, err)
-			faultNoSecrets(t, err, token, data)
-		})
-	}
+	together(t, len(ops), func(i int) string { return ops[i].name }, func(t *testing.T, i int) {
+		op := ops[i]
+		rt := newFaultRT(t)
+		rt.arm(faultSlow(time.Minute), -1)
+		cl := h.NewClient(t, ClientOptions{Transport: rt, Retries: faultRetries})
+		s := h.Store(t, cl, core.WithTable(table))
+		ctx, cancel := context.WithTimeout(context.Background(), deadline)
+		defer cancel()
+		start := time.Now()
+		err := op.call(t, ctx, s)
+		if took := time.Since(start); took > deadline+slack {
+			t.Errorf("the call returned after %v, more than %v past its deadline", took, slack)
+		}
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("error %v does not match context.DeadlineExceeded", err)
+		}
+		faultNotNotFound(t, h, cl, op.name, err)
+		faultNoSecrets(t, err, token, data)
+	})
 	faultCheckWhole(t, h, clean, table, token, faultVersion{data: data, expiry: expiry})
 }
 

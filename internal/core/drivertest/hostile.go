@@ -176,65 +176,63 @@ func testHostileSizes(t *testing.T, h *H) {
 		{"long names", "tok" + long, "", []core.Option{core.WithAttributes("tok"+long, "data"+long, "expiry"+long, "ttl"+long)}},
 		{"prefix", "token", "some-app:", []core.Option{core.WithTokenPrefix("some-app:")}},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			table := h.RawTable(t, c.token, "S")
-			cl, rec := hostileCounted(t, h)
-			s := h.Store(t, cl, append([]core.Option{core.WithTable(table)}, c.opts...)...)
-			names := sessionitem.Names{Table: table, Token: s.TokenName(), Data: s.DataName(), Expiry: s.ExpiryName(), TTL: s.TTLName()}
-			token := "SECRET-TOKEN-0123456789abcdefghijklmnopqrstu"
-			expiry := time.Now().Add(24 * time.Hour)
-			expiryN, ttlN := sessionitem.EncodeExpiry(expiry)
-			limit := sessionitem.MaxItemBytes - sessionitem.ItemSize(names, len(c.prefix+token), 0, expiryN, ttlN)
-			for _, d := range []struct {
-				name string
-				data []byte
-				ok   bool
-			}{
-				{"nil", nil, true},
-				{"empty", []byte{}, true},
-				{"1 byte", []byte{0}, true},
-				{"at the limit", bytes.Repeat([]byte("S"), limit), true},
-				{"1 byte over", bytes.Repeat([]byte("S"), limit+1), false},
-				{"1 MB over", bytes.Repeat([]byte("S"), limit+1<<20), false},
-			} {
-				rec.Take()
-				err := s.Commit(token, d.data, expiry)
-				if !d.ok {
-					if !errors.Is(err, sessionitem.ErrItemTooLarge) {
-						t.Fatalf("%s: Commit = %v, want ErrItemTooLarge", d.name, err)
-					}
-					faultNoSecrets(t, err, token, d.data)
-					hostileRequests(t, rec, d.name+" Commit", 0)
-					continue
+	together(t, len(cases), func(i int) string { return cases[i].name }, func(t *testing.T, i int) {
+		c := cases[i]
+		table := h.RawTable(t, c.token, "S")
+		cl, rec := hostileCounted(t, h)
+		s := h.Store(t, cl, append([]core.Option{core.WithTable(table)}, c.opts...)...)
+		names := sessionitem.Names{Table: table, Token: s.TokenName(), Data: s.DataName(), Expiry: s.ExpiryName(), TTL: s.TTLName()}
+		token := "SECRET-TOKEN-0123456789abcdefghijklmnopqrstu"
+		expiry := time.Now().Add(24 * time.Hour)
+		expiryN, ttlN := sessionitem.EncodeExpiry(expiry)
+		limit := sessionitem.MaxItemBytes - sessionitem.ItemSize(names, len(c.prefix+token), 0, expiryN, ttlN)
+		for _, d := range []struct {
+			name string
+			data []byte
+			ok   bool
+		}{
+			{"nil", nil, true},
+			{"empty", []byte{}, true},
+			{"1 byte", []byte{0}, true},
+			{"at the limit", bytes.Repeat([]byte("S"), limit), true},
+			{"1 byte over", bytes.Repeat([]byte("S"), limit+1), false},
+			{"1 MB over", bytes.Repeat([]byte("S"), limit+1<<20), false},
+		} {
+			rec.Take()
+			err := s.Commit(token, d.data, expiry)
+			if !d.ok {
+				if !errors.Is(err, sessionitem.ErrItemTooLarge) {
+					t.Fatalf("%s: Commit = %v, want ErrItemTooLarge", d.name, err)
 				}
-				if err != nil {
-					t.Fatalf("%s: Commit of %d bytes: %v", d.name, len(d.data), err)
-				}
-				hostileRequests(t, rec, d.name+" Commit", 1)
-				b, found, err := s.Find(token)
-				if err != nil || !found || !bytes.Equal(b, d.data) || b == nil {
-					t.Fatalf("%s: Find = %d bytes, %v, %v; want %d bytes (non-nil)", d.name, len(b), found, err, len(d.data))
-				}
+				faultNoSecrets(t, err, token, d.data)
+				hostileRequests(t, rec, d.name+" Commit", 0)
+				continue
 			}
-			// The store's size accounting is DynamoDB's: the engine itself
-			// refuses the item one byte over, which the store refused
-			// without a request.
-			t.Run("engine refuses 1 byte over", func(t *testing.T) {
-				h.RequireExactSizes(t)
-				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-				defer cancel()
-				err := h.PutRaw(ctx, cl, table, map[string]driver.Value{
-					names.Token: S(c.prefix + token), names.Data: B(bytes.Repeat([]byte("S"), limit+1)),
-					names.Expiry: N(expiryN), names.TTL: N(ttlN),
-				})
-				if code := h.Driver(cl).ErrorCode(err); code != "ValidationException" {
-					t.Fatalf("raw put of 1 byte over = %v (code %q), want a ValidationException", err, code)
-				}
+			if err != nil {
+				t.Fatalf("%s: Commit of %d bytes: %v", d.name, len(d.data), err)
+			}
+			hostileRequests(t, rec, d.name+" Commit", 1)
+			b, found, err := s.Find(token)
+			if err != nil || !found || !bytes.Equal(b, d.data) || b == nil {
+				t.Fatalf("%s: Find = %d bytes, %v, %v; want %d bytes (non-nil)", d.name, len(b), found, err, len(d.data))
+			}
+		}
+		// The store's size accounting is DynamoDB's: the engine itself
+		// refuses the item one byte over, which the store refused
+		// without a request.
+		t.Run("engine refuses 1 byte over", func(t *testing.T) {
+			h.RequireExactSizes(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			err := h.PutRaw(ctx, cl, table, map[string]driver.Value{
+				names.Token: S(c.prefix + token), names.Data: B(bytes.Repeat([]byte("S"), limit+1)),
+				names.Expiry: N(expiryN), names.TTL: N(ttlN),
 			})
+			if code := h.Driver(cl).ErrorCode(err); code != "ValidationException" {
+				t.Fatalf("raw put of 1 byte over = %v (code %q), want a ValidationException", err, code)
+			}
 		})
-	}
+	})
 }
 
 func testHostileExpiries(t *testing.T, h *H) {
@@ -309,44 +307,42 @@ func testHostileAttributeNames(t *testing.T, h *H) {
 		{"colons", ":token", ":now", ":prefix", "a:b"},
 		{"mixed", "#t.:x y", "data.#d :e", "ex piry.#", "t#t:l."},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			table := h.RawTable(t, c.token, "S")
-			cl, rec := hostileCounted(t, h)
-			attrs := core.WithAttributes(c.token, c.data, c.expiry, c.ttl)
-			s := h.Store(t, cl, core.WithTable(table), attrs, core.WithTokenPrefix("p:"))
-			other := h.Store(t, h.Client(t), core.WithTable(table), attrs) // another app's, without a prefix
-			rec.Take()
-			if err := s.Ping(); err != nil {
-				t.Fatalf("Ping: %v", err)
+	together(t, len(cases), func(i int) string { return cases[i].name }, func(t *testing.T, i int) {
+		c := cases[i]
+		table := h.RawTable(t, c.token, "S")
+		cl, rec := hostileCounted(t, h)
+		attrs := core.WithAttributes(c.token, c.data, c.expiry, c.ttl)
+		s := h.Store(t, cl, core.WithTable(table), attrs, core.WithTokenPrefix("p:"))
+		other := h.Store(t, h.Client(t), core.WithTable(table), attrs) // another app's, without a prefix
+		rec.Take()
+		if err := s.Ping(); err != nil {
+			t.Fatalf("Ping: %v", err)
+		}
+		if err := s.Commit("tok", []byte("value"), time.Now().Add(time.Hour)); err != nil {
+			t.Fatalf("Commit: %v", err)
+		}
+		if err := s.Commit("gone", []byte("expired"), time.Now().Add(-time.Hour)); err != nil {
+			t.Fatalf("Commit: %v", err)
+		}
+		if err := other.Commit("other-app", []byte("x"), time.Now().Add(time.Hour)); err != nil {
+			t.Fatalf("Commit: %v", err)
+		}
+		MustFind(t, s, "tok", []byte("value"))
+		all, err := s.All()
+		if err != nil || len(all) != 1 || string(all["tok"]) != "value" {
+			t.Fatalf("All = %q, %v; want only tok", all, err)
+		}
+		if err := s.Delete("tok"); err != nil {
+			t.Fatalf("Delete: %v", err)
+		}
+		hostileRequests(t, rec, "Ping, Commit, Commit, Find, All (4 segments) and Delete", 5+sessionitem.DefaultScanSegments)
+		item := h.Get(t, cl, table, c.token, "p:gone")
+		for _, a := range []string{c.token, c.data, c.expiry, c.ttl} {
+			if item[a].Type == driver.Missing {
+				t.Errorf("raw item has no attribute %q: %v", a, item)
 			}
-			if err := s.Commit("tok", []byte("value"), time.Now().Add(time.Hour)); err != nil {
-				t.Fatalf("Commit: %v", err)
-			}
-			if err := s.Commit("gone", []byte("expired"), time.Now().Add(-time.Hour)); err != nil {
-				t.Fatalf("Commit: %v", err)
-			}
-			if err := other.Commit("other-app", []byte("x"), time.Now().Add(time.Hour)); err != nil {
-				t.Fatalf("Commit: %v", err)
-			}
-			MustFind(t, s, "tok", []byte("value"))
-			all, err := s.All()
-			if err != nil || len(all) != 1 || string(all["tok"]) != "value" {
-				t.Fatalf("All = %q, %v; want only tok", all, err)
-			}
-			if err := s.Delete("tok"); err != nil {
-				t.Fatalf("Delete: %v", err)
-			}
-			hostileRequests(t, rec, "Ping, Commit, Commit, Find, All (4 segments) and Delete", 5+sessionitem.DefaultScanSegments)
-			item := h.Get(t, cl, table, c.token, "p:gone")
-			for _, a := range []string{c.token, c.data, c.expiry, c.ttl} {
-				if item[a].Type == driver.Missing {
-					t.Errorf("raw item has no attribute %q: %v", a, item)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // testHostileTables runs every call on a missing table and on tables with
@@ -370,44 +366,42 @@ func testHostileTables(t *testing.T, h *H) {
 		{"keyed by a number", func(t *testing.T) string { return h.RawTable(t, "token", "N") }, "ValidationException", true},
 		{"keyed by binary", func(t *testing.T) string { return h.RawTable(t, "token", "B") }, "ValidationException", true},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			cl, rec := hostileCounted(t, h)
-			s := h.Store(t, cl, core.WithTable(c.table(t)))
-			rec.Take()
-			check := func(op string, err error) {
-				t.Helper()
-				if code := h.Driver(cl).ErrorCode(err); code != c.code {
-					t.Errorf("%s = %v (code %q), want an error with code %s", op, err, code, c.code)
-				}
-				faultNoSecrets(t, err, token, data)
-				hostileRequests(t, rec, op, 1)
+	together(t, len(cases), func(i int) string { return cases[i].name }, func(t *testing.T, i int) {
+		c := cases[i]
+		cl, rec := hostileCounted(t, h)
+		s := h.Store(t, cl, core.WithTable(c.table(t)))
+		rec.Take()
+		check := func(op string, err error) {
+			t.Helper()
+			if code := h.Driver(cl).ErrorCode(err); code != c.code {
+				t.Errorf("%s = %v (code %q), want an error with code %s", op, err, code, c.code)
 			}
-			b, found, err := s.Find(token)
-			if found || b != nil {
-				t.Errorf("Find = %q, %v with error %v", b, found, err)
+			faultNoSecrets(t, err, token, data)
+			hostileRequests(t, rec, op, 1)
+		}
+		b, found, err := s.Find(token)
+		if found || b != nil {
+			t.Errorf("Find = %q, %v with error %v", b, found, err)
+		}
+		check("Find", err)
+		check("Commit", s.Commit(token, data, time.Now().Add(time.Hour)))
+		check("Delete", s.Delete(token))
+		if c.code == driver.CodeNotFound {
+			check("Ping", s.Ping())
+		} else if err := s.Ping(); !errors.Is(err, sessionitem.ErrTableNotReady) {
+			t.Errorf("Ping = %v, want ErrTableNotReady", err)
+		} else {
+			hostileRequests(t, rec, "Ping", 1)
+		}
+		all, err := s.All()
+		if c.allOK {
+			if err != nil || all == nil || len(all) != 0 {
+				t.Errorf("All = %v, %v; want an empty map", all, err)
 			}
-			check("Find", err)
-			check("Commit", s.Commit(token, data, time.Now().Add(time.Hour)))
-			check("Delete", s.Delete(token))
-			if c.code == driver.CodeNotFound {
-				check("Ping", s.Ping())
-			} else if err := s.Ping(); !errors.Is(err, sessionitem.ErrTableNotReady) {
-				t.Errorf("Ping = %v, want ErrTableNotReady", err)
-			} else {
-				hostileRequests(t, rec, "Ping", 1)
-			}
-			all, err := s.All()
-			if c.allOK {
-				if err != nil || all == nil || len(all) != 0 {
-					t.Errorf("All = %v, %v; want an empty map", all, err)
-				}
-			} else if all != nil || err == nil {
-				t.Errorf("All = %v, %v; want an error", all, err)
-			}
-		})
-	}
+		} else if all != nil || err == nil {
+			t.Errorf("All = %v, %v; want an error", all, err)
+		}
+	})
 }
 
 // testHostileMalformedItems writes items that the store did not write, and
@@ -429,35 +423,33 @@ func testHostileMalformedItems(t *testing.T, h *H) {
 		{"expiry is missing", map[string]driver.Value{"data": B(secret)}, "expiry", false},
 		{"expiry is binary", map[string]driver.Value{"data": B(secret), "expiry": B([]byte("1"))}, "expiry", false},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			table := h.NewTable(t)
-			cl := h.Client(t)
-			s := h.Store(t, cl, core.WithTable(table))
-			token := "SECRET-TOKEN-malformed"
-			c.item["token"] = S(token)
-			h.Put(t, cl, table, c.item)
-			b, found, err := s.Find(token)
-			if !errors.Is(err, sessionitem.ErrMalformedItem) || found || b != nil {
-				t.Fatalf("Find = %q, %v, %v; want ErrMalformedItem", b, found, err)
+	together(t, len(cases), func(i int) string { return cases[i].name }, func(t *testing.T, i int) {
+		c := cases[i]
+		table := h.NewTable(t)
+		cl := h.Client(t)
+		s := h.Store(t, cl, core.WithTable(table))
+		token := "SECRET-TOKEN-malformed"
+		c.item["token"] = S(token)
+		h.Put(t, cl, table, c.item)
+		b, found, err := s.Find(token)
+		if !errors.Is(err, sessionitem.ErrMalformedItem) || found || b != nil {
+			t.Fatalf("Find = %q, %v, %v; want ErrMalformedItem", b, found, err)
+		}
+		if !strings.Contains(err.Error(), strconv.Quote(c.attr)) {
+			t.Errorf("Find's error %v does not name the attribute %q", err, c.attr)
+		}
+		faultNoSecrets(t, err, token, secret)
+		all, err := s.All()
+		if c.all {
+			if !errors.Is(err, sessionitem.ErrMalformedItem) || all != nil {
+				t.Fatalf("All = %v, %v; want ErrMalformedItem", all, err)
 			}
 			if !strings.Contains(err.Error(), strconv.Quote(c.attr)) {
-				t.Errorf("Find's error %v does not name the attribute %q", err, c.attr)
+				t.Errorf("All's error %v does not name the attribute %q", err, c.attr)
 			}
 			faultNoSecrets(t, err, token, secret)
-			all, err := s.All()
-			if c.all {
-				if !errors.Is(err, sessionitem.ErrMalformedItem) || all != nil {
-					t.Fatalf("All = %v, %v; want ErrMalformedItem", all, err)
-				}
-				if !strings.Contains(err.Error(), strconv.Quote(c.attr)) {
-					t.Errorf("All's error %v does not name the attribute %q", err, c.attr)
-				}
-				faultNoSecrets(t, err, token, secret)
-			} else if err != nil || len(all) != 0 {
-				t.Fatalf("All = %v, %v; want no sessions", all, err)
-			}
-		})
-	}
+		} else if err != nil || len(all) != 0 {
+			t.Fatalf("All = %v, %v; want no sessions", all, err)
+		}
+	})
 }

@@ -172,71 +172,72 @@ func testProxyConnectionBreaks(t *testing.T, h *H) {
 	cleanStore := h.Store(t, clean, core.WithTable(table))
 	old := faultVersion{data: []byte("old SECRET data"), expiry: time.Now().Add(time.Hour)}
 	updated := faultVersion{data: []byte("new SECRET data"), expiry: time.Now().Add(2 * time.Hour)}
-	for _, mode := range []string{proxyReset, proxyCut} {
-		for _, faults := range []int{1, -1} {
-			t.Run(fmt.Sprintf("%s %d", mode, faults), func(t *testing.T) {
-				t.Parallel()
-				p := proxyToEngine(t)
-				tr := &http.Transport{DisableKeepAlives: true} // a connection, and a fault decision, per request
-				t.Cleanup(tr.CloseIdleConnections)
-				cl := h.NewClient(t, ClientOptions{Transport: tr, Endpoint: p.URL(), Retries: faultRetries})
-				s := h.Store(t, cl, core.WithTable(table), core.WithScanSegments(1), core.WithTimeout(time.Minute))
-				token := fmt.Sprintf("proxy-token-%s-%d-SECRET", mode, faults)
-				whole := func(v ...faultVersion) { t.Helper(); faultCheckWhole(t, h, clean, table, token, v...) }
-				if err := cleanStore.Commit(token, old.data, old.expiry); err != nil {
-					t.Fatal(err)
-				}
-				check := func(op string, err error) {
-					t.Helper()
-					if err == nil {
-						if faults < 0 {
-							t.Errorf("%s succeeded through a proxy that breaks every connection", op)
-						}
-						return
-					}
-					faultNotNotFound(t, h, cl, op, err)
-					faultNoSecrets(t, err, token, old.data)
-					faultNoSecrets(t, err, token, updated.data)
-				}
-				p.arm(mode, faults)
-				b, found, err := s.Find(token)
-				if err == nil && (!found || !bytes.Equal(b, old.data)) {
-					t.Fatalf("Find = %q, %v, nil; want the old data or an error", b, found)
-				}
-				if err != nil && (found || b != nil) {
-					t.Fatalf("Find = %q, %v, %v; want no data with the error", b, found, err)
-				}
-				check("Find", err)
-				p.arm(mode, faults)
-				err = s.Commit(token, updated.data, updated.expiry)
-				check("Commit", err)
-				p.arm(proxyPass, 0)
-				if err == nil {
-					whole(updated)
-				} else {
-					whole(old, updated)
-				}
-				p.arm(mode, faults)
-				all, err := s.All()
-				if err == nil && all == nil {
-					t.Fatal("All returned a nil map and no error")
-				}
-				if err != nil && all != nil {
-					t.Fatalf("All returned a map with the error %v", err)
-				}
-				check("All", err)
-				p.arm(mode, faults)
-				err = s.Delete(token)
-				check("Delete", err)
-				p.arm(proxyPass, 0)
-				if err == nil {
-					whole(faultVersion{absent: true})
-				} else {
-					whole(old, updated, faultVersion{absent: true})
-				}
-			})
-		}
+	type run struct {
+		mode   string
+		faults int
 	}
+	runs := []run{{proxyReset, 1}, {proxyReset, -1}, {proxyCut, 1}, {proxyCut, -1}}
+	together(t, len(runs), func(i int) string { return fmt.Sprintf("%s %d", runs[i].mode, runs[i].faults) }, func(t *testing.T, i int) {
+		mode, faults := runs[i].mode, runs[i].faults
+		p := proxyToEngine(t)
+		tr := &http.Transport{DisableKeepAlives: true} // a connection, and a fault decision, per request
+		t.Cleanup(tr.CloseIdleConnections)
+		cl := h.NewClient(t, ClientOptions{Transport: tr, Endpoint: p.URL(), Retries: faultRetries})
+		s := h.Store(t, cl, core.WithTable(table), core.WithScanSegments(1), core.WithTimeout(time.Minute))
+		token := fmt.Sprintf("proxy-token-%s-%d-SECRET", mode, faults)
+		whole := func(v ...faultVersion) { t.Helper(); faultCheckWhole(t, h, clean, table, token, v...) }
+		if err := cleanStore.Commit(token, old.data, old.expiry); err != nil {
+			t.Fatal(err)
+		}
+		check := func(op string, err error) {
+			t.Helper()
+			if err == nil {
+				if faults < 0 {
+					t.Errorf("%s succeeded through a proxy that breaks every connection", op)
+				}
+				return
+			}
+			faultNotNotFound(t, h, cl, op, err)
+			faultNoSecrets(t, err, token, old.data)
+			faultNoSecrets(t, err, token, updated.data)
+		}
+		p.arm(mode, faults)
+		b, found, err := s.Find(token)
+		if err == nil && (!found || !bytes.Equal(b, old.data)) {
+			t.Fatalf("Find = %q, %v, nil; want the old data or an error", b, found)
+		}
+		if err != nil && (found || b != nil) {
+			t.Fatalf("Find = %q, %v, %v; want no data with the error", b, found, err)
+		}
+		check("Find", err)
+		p.arm(mode, faults)
+		err = s.Commit(token, updated.data, updated.expiry)
+		check("Commit", err)
+		p.arm(proxyPass, 0)
+		if err == nil {
+			whole(updated)
+		} else {
+			whole(old, updated)
+		}
+		p.arm(mode, faults)
+		all, err := s.All()
+		if err == nil && all == nil {
+			t.Fatal("All returned a nil map and no error")
+		}
+		if err != nil && all != nil {
+			t.Fatalf("All returned a map with the error %v", err)
+		}
+		check("All", err)
+		p.arm(mode, faults)
+		err = s.Delete(token)
+		check("Delete", err)
+		p.arm(proxyPass, 0)
+		if err == nil {
+			whole(faultVersion{absent: true})
+		} else {
+			whole(old, updated, faultVersion{absent: true})
+		}
+	})
 }
 
 // proxyCall is one store call, for the stalled-server tests; it returns
@@ -307,15 +308,14 @@ func testProxyStalledTimeout(t *testing.T, h *H) {
 	p := newProxy(t, "")
 	c := h.NewClient(t, ClientOptions{Endpoint: p.URL()})
 	s := h.Store(t, c, core.WithTable(testenv.TableName(t)), core.WithTimeout(bound))
-	for _, call := range proxyCalls() {
-		t.Run(call.name, func(t *testing.T) {
-			t.Parallel()
-			token := t.Name() + "-SECRET"
-			start := time.Now()
-			err := call.call(t, s, token)
-			proxyCheckStalled(t, h, c, call.name, err, time.Since(start), bound, token)
-		})
-	}
+	calls := proxyCalls()
+	together(t, len(calls), func(i int) string { return calls[i].name }, func(t *testing.T, i int) {
+		call := calls[i]
+		token := t.Name() + "-SECRET"
+		start := time.Now()
+		err := call.call(t, s, token)
+		proxyCheckStalled(t, h, c, call.name, err, time.Since(start), bound, token)
+	})
 }
 
 // testProxyStalledDefaultTimeout is testProxyStalledTimeout for a store
@@ -325,15 +325,14 @@ func testProxyStalledDefaultTimeout(t *testing.T, h *H) {
 	p := newProxy(t, "")
 	c := h.NewClient(t, ClientOptions{Endpoint: p.URL()})
 	s := h.Store(t, c, core.WithTable(testenv.TableName(t)))
-	for _, call := range proxyCalls() {
-		t.Run(call.name, func(t *testing.T) {
-			t.Parallel()
-			token := t.Name() + "-SECRET"
-			start := time.Now()
-			err := call.call(t, s, token)
-			proxyCheckStalled(t, h, c, call.name, err, time.Since(start), sessionitem.DefaultTimeout, token)
-		})
-	}
+	calls := proxyCalls()
+	together(t, len(calls), func(i int) string { return calls[i].name }, func(t *testing.T, i int) {
+		call := calls[i]
+		token := t.Name() + "-SECRET"
+		start := time.Now()
+		err := call.call(t, s, token)
+		proxyCheckStalled(t, h, c, call.name, err, time.Since(start), sessionitem.DefaultTimeout, token)
+	})
 }
 
 // testProxyRecovers puts a store behind a proxy that holds every answer

@@ -57,6 +57,10 @@ func hostileSent(valid bool) int {
 	return 0
 }
 
+// testHostileTokens: a token DynamoDB can key is stored and read back, one
+// request a call; any other is not found by Find and Delete and refused by
+// Commit with ErrInvalidToken, without a request and without the token in
+// the message.
 func testHostileTokens(t *testing.T, h *H) {
 	t.Parallel()
 	table := h.NewTable(t)
@@ -163,6 +167,10 @@ func testHostileCookie(t *testing.T, h *H) {
 	}
 }
 
+// testHostileSizes commits data up to and past the 400 KB item limit, with
+// default and long attribute names and with a prefix: an item at the limit
+// is stored and read back whole, one byte more is refused with
+// ErrItemTooLarge without a request.
 func testHostileSizes(t *testing.T, h *H) {
 	t.Parallel()
 	long := strings.Repeat("n", 200)
@@ -235,6 +243,9 @@ func testHostileSizes(t *testing.T, h *H) {
 	})
 }
 
+// testHostileExpiries commits sessions with expiries from year 1 to 9999:
+// each is stored with exact expiry and ttl numbers, and only the future
+// ones are found and listed.
 func testHostileExpiries(t *testing.T, h *H) {
 	t.Parallel()
 	table := h.NewTable(t)
@@ -294,6 +305,9 @@ func testHostileExpiries(t *testing.T, h *H) {
 	}
 }
 
+// testHostileAttributeNames runs every call on attributes named with
+// reserved words and expression syntax, beside another app's sessions in
+// the same table: each call sends the requests it should and works.
 func testHostileAttributeNames(t *testing.T, h *H) {
 	t.Parallel()
 	cases := []struct {

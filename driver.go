@@ -61,13 +61,18 @@ func (d sdkDriver) DeleteItem(ctx context.Context, r driver.DeleteItem) error {
 }
 
 func (d sdkDriver) Scan(ctx context.Context, r *driver.Scan) (driver.Page, error) {
-	in := &dynamodb.ScanInput{
-		TableName:                 aws.String(r.Names.Table),
-		ConsistentRead:            aws.Bool(r.Consistent),
-		ProjectionExpression:      aws.String(r.Projection),
-		FilterExpression:          aws.String(r.Filter.Expression),
-		ExpressionAttributeNames:  aws.StringMap(r.Filter.Names),
-		ExpressionAttributeValues: attributeValues(r.Filter.Values),
+	in := &dynamodb.ScanInput{TableName: aws.String(r.Names.Table), ConsistentRead: aws.Bool(r.Consistent)}
+	if r.Projection != "" {
+		in.ProjectionExpression = aws.String(r.Projection)
+	}
+	if r.Filter.Expression != "" {
+		in.FilterExpression = aws.String(r.Filter.Expression)
+	}
+	if len(r.Filter.Names) > 0 {
+		in.ExpressionAttributeNames = aws.StringMap(r.Filter.Names)
+	}
+	if len(r.Filter.Values) > 0 {
+		in.ExpressionAttributeValues = attributeValues(r.Filter.Values)
 	}
 	if r.Segments > 1 {
 		in.Segment, in.TotalSegments = aws.Int64(int64(r.Segment)), aws.Int64(int64(r.Segments))

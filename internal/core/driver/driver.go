@@ -122,7 +122,8 @@ type DeleteItem struct {
 	Cond                Expr
 }
 
-// Expr is a condition or filter expression with its placeholders.
+// Expr is a condition or filter expression with its placeholders. An empty
+// Expression, Names or Values is left out of the request.
 type Expr struct {
 	Expression string
 	Names      map[string]string
@@ -135,7 +136,7 @@ type Scan struct {
 	Names      sessionitem.Names
 	Consistent bool
 	// Projection lists the attributes to read back, through placeholders
-	// of Filter.Names.
+	// of Filter.Names; empty reads back whole items.
 	Projection string
 	Filter     Expr
 	// Segment and Segments divide a parallel Scan; Segments 1 is a whole

@@ -263,32 +263,9 @@ func N(n string) driver.Value { return driver.Value{Type: driver.Number, Text: n
 // B makes a binary value; see S.
 func B(b []byte) driver.Value { return driver.Value{Type: driver.Binary, Bytes: b} }
 
-// Features that some engines lack, for RequireTTL and RequireExactSizes.
-const (
-	FeatureTTL        = "TimeToLive"
-	FeatureExactSizes = "ExactItemSizes"
-)
-
-// RequireTTL skips t, saying why, unless the engine has the Time To Live API
-// (dynalite has not).
-func (h *H) RequireTTL(t testing.TB) {
-	t.Helper()
-	testenv.RequireFeature(t, FeatureTTL, func() (bool, string, error) {
-		c := h.Client(t)
-		table := h.SharedTable(t)
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		d := h.Driver(c)
-		_, _, err := d.DescribeTTL(ctx, table)
-		switch code := d.ErrorCode(err); {
-		case err == nil:
-			return true, "", nil
-		case code == "UnknownOperationException" || code == "ValidationException":
-			return false, "DescribeTimeToLive: " + code, nil
-		}
-		return false, "", err
-	})
-}
+// FeatureExactSizes names the engine's refusal of an item one byte over
+// DynamoDB's 400 KB limit, for RequireExactSizes.
+const FeatureExactSizes = "ExactItemSizes"
 
 // RequireExactSizes skips t, saying why, unless the engine refuses an item
 // one byte over DynamoDB's 400 KB limit, as DynamoDB does (dynalite accepts

@@ -44,7 +44,19 @@ const FeatureEnableTTL = "UpdateTimeToLive"
 // Time To Live changes.
 func (h *H) HasTTL(t testing.TB) bool {
 	t.Helper()
-	return testenv.Feature(t, FeatureEnableTTL, func() (bool, string, error) {
+	return testenv.Feature(t, FeatureEnableTTL, h.detectTTL(t))
+}
+
+// requireTTL skips t, saying why, unless the engine can turn Time To Live
+// on (see HasTTL).
+func (h *H) requireTTL(t testing.TB) {
+	t.Helper()
+	testenv.RequireFeature(t, FeatureEnableTTL, h.detectTTL(t))
+}
+
+// detectTTL returns the detector of HasTTL.
+func (h *H) detectTTL(t testing.TB) testenv.Detector {
+	return func() (bool, string, error) {
 		c := h.Client(t)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -57,15 +69,6 @@ func (h *H) HasTTL(t testing.TB) bool {
 			return false, "UpdateTimeToLive: " + code, nil
 		}
 		return false, "", fmt.Errorf("UpdateTimeToLive of a missing table = %v, want %s or UnknownOperationException", err, driver.CodeNotFound)
-	})
-}
-
-// requireTTL skips t, saying why, unless the engine can turn Time To Live
-// on (see HasTTL).
-func (h *H) requireTTL(t testing.TB) {
-	t.Helper()
-	if !h.HasTTL(t) {
-		t.Skip("the engine cannot turn Time To Live on (see the log above)")
 	}
 }
 

@@ -30,7 +30,6 @@ import (
 
 	"github.com/scs-stores/dynamostore"
 	"github.com/scs-stores/dynamostore/internal/core/benchkit"
-	"github.com/scs-stores/dynamostore/internal/ddbtest"
 )
 
 // benchData is the 1 KB session the fake server returns and the
@@ -38,7 +37,7 @@ import (
 var benchData = benchkit.Data()
 
 // benchFakeClient returns a client of a fresh fake server, with its HTTP
-// client given per client (see ddbtest.Client on AWS_CA_BUNDLE).
+// client given per client (see NewTestClient on AWS_CA_BUNDLE).
 func benchFakeClient(tb testing.TB) *dynamodb.DynamoDB {
 	tb.Helper()
 	srv := benchkit.FakeDynamoDB(tb)
@@ -137,8 +136,8 @@ func BenchmarkDelete(b *testing.B) { benchkit.Delete(b, benchFakeStore(b)) }
 // bare calls share one client, whose transport keeps up to 64 idle
 // connections so that 16 goroutines do not open a connection per call.
 func BenchmarkLocal(b *testing.B) {
-	db := ddbtest.Client(b, &http.Transport{MaxIdleConns: 64, MaxIdleConnsPerHost: 64, IdleConnTimeout: time.Minute}, nil)
-	table := ddbtest.NewTable(b, db, "token")
+	db := dynamostore.NewTestClient(b, &http.Transport{MaxIdleConns: 64, MaxIdleConnsPerHost: 64, IdleConnTimeout: time.Minute})
+	table := dynamostore.NewTestTable(b)
 	s, err := dynamostore.NewStore(db, dynamostore.WithTable(table))
 	if err != nil {
 		b.Fatal(err)

@@ -29,7 +29,6 @@ import (
 
 	"github.com/scs-stores/dynamostore"
 	"github.com/scs-stores/dynamostore/internal/core/testenv"
-	"github.com/scs-stores/dynamostore/internal/ddbtest"
 )
 
 // tlsFront is an HTTPS reverse proxy in front of DynamoDB Local, with a
@@ -80,7 +79,7 @@ func newTLSFront(t *testing.T, before func(n int64, r *http.Request) bool) *tlsF
 // given per service client, as the README shows; cfgs are merged after it.
 func frontStore(t *testing.T, f *tlsFront, hc *http.Client, cfgs ...*aws.Config) *dynamostore.DynamoStore {
 	t.Helper()
-	table := ddbtest.NewTable(t, ddbtest.Client(t, nil, nil), "token")
+	table := dynamostore.NewTestTable(t)
 	sess, err := session.NewSession(&aws.Config{
 		// A client of the session's own: with AWS_CA_BUNDLE set, NewSession
 		// would otherwise give http.DefaultClient a transport trusting only

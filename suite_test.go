@@ -111,3 +111,13 @@ func testClient(t testing.TB, o drivertest.ClientOptions) *dynamodb.DynamoDB {
 	}
 	return dynamodb.New(sess, own)
 }
+
+// NewTestClient returns a client of the test engine whose requests go
+// through rt (nil: the default transport), for this package's external test
+// files and benchmarks.
+func NewTestClient(t testing.TB, rt http.RoundTripper) *dynamodb.DynamoDB {
+	return testClient(t, drivertest.ClientOptions{Transport: rt})
+}
+
+// NewTestTable creates a fresh session table for t; see drivertest.NewTable.
+func NewTestTable(t testing.TB) string { return drivertest.NewTable(t, harness) }

@@ -24,7 +24,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/scs-stores/dynamostore/awsv2"
-	"github.com/scs-stores/dynamostore/awsv2/internal/ddbtest2"
 	"github.com/scs-stores/dynamostore/internal/core/benchkit"
 )
 
@@ -134,8 +133,8 @@ func BenchmarkDelete(b *testing.B) { benchkit.Delete(b, benchFakeStore(b)) }
 // bare calls share one client, whose transport keeps up to 64 idle
 // connections so that 16 goroutines do not open a connection per call.
 func BenchmarkLocal(b *testing.B) {
-	db := ddbtest2.Client(b, &http.Transport{MaxIdleConns: 64, MaxIdleConnsPerHost: 64, IdleConnTimeout: time.Minute})
-	table := ddbtest2.NewTable(b, db, "token")
+	db := awsv2.NewTestClient(b, &http.Transport{MaxIdleConns: 64, MaxIdleConnsPerHost: 64, IdleConnTimeout: time.Minute})
+	table := awsv2.NewTestTable(b)
 	s, err := awsv2.New(db, awsv2.WithTable(table))
 	if err != nil {
 		b.Fatal(err)

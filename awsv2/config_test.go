@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/scs-stores/dynamostore/awsv2"
-	"github.com/scs-stores/dynamostore/awsv2/internal/ddbtest2"
+	"github.com/scs-stores/dynamostore/internal/core/drivertest"
 	"github.com/scs-stores/dynamostore/internal/core/testenv"
 )
 
@@ -54,7 +54,7 @@ func loadConfig(opts ...func(*config.LoadOptions) error) (aws.Config, error) {
 // Should the SDK change, this fails and the README needs updating.
 func TestLoadDefaultConfigWithCABundleRefusesCustomHTTPClient(t *testing.T) {
 	withCABundle(t)
-	_, err := loadConfig(config.WithHTTPClient(&http.Client{Transport: &ddbtest2.Counter{}}))
+	_, err := loadConfig(config.WithHTTPClient(&http.Client{Transport: &drivertest.Recorder{}}))
 	if err == nil || !strings.Contains(err.Error(), "RootCAs") {
 		t.Fatalf("LoadDefaultConfig with AWS_CA_BUNDLE and a custom *http.Client = %v; want the SDK's RootCAs error", err)
 	}
@@ -70,21 +70,21 @@ func TestCustomHTTPClientPerServiceClientWorksWithCABundle(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LoadDefaultConfig with AWS_CA_BUNDLE = %v", err)
 	}
-	counter := &ddbtest2.Counter{}
+	counter := &drivertest.Recorder{}
 	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 		o.BaseEndpoint = aws.String(endpoint)
 		o.HTTPClient = &http.Client{Transport: counter}
 	})
-	table := ddbtest2.NewTable(t, db, "token")
+	table := awsv2.NewTestTable(t)
 	s, err := awsv2.New(db, awsv2.WithTable(table))
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := counter.Count()
+	counter.Take()
 	if err := s.Ping(); err != nil {
 		t.Fatal(err)
 	}
-	if n := counter.Count() - before; n != 1 {
+	if n := len(counter.Take()); n != 1 {
 		t.Fatalf("Ping sent %d requests through the custom transport; want 1", n)
 	}
 }

@@ -22,7 +22,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/scs-stores/dynamostore/awsv2"
-	"github.com/scs-stores/dynamostore/awsv2/internal/ddbtest2"
 	"github.com/scs-stores/dynamostore/internal/core/testenv"
 )
 
@@ -97,7 +96,7 @@ func frontClient(t *testing.T, f *tlsFront, hc config.HTTPClient) (*dynamodb.Cli
 // config loaded with hc.
 func frontStore(t *testing.T, f *tlsFront, hc config.HTTPClient) *awsv2.DynamoStore {
 	t.Helper()
-	table := ddbtest2.NewTable(t, ddbtest2.Client(t, nil), "token")
+	table := awsv2.NewTestTable(t)
 	db, err := frontClient(t, f, hc)
 	if err != nil {
 		t.Fatalf("LoadDefaultConfig: %v", err)

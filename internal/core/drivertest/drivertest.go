@@ -293,3 +293,11 @@ func (h *H) RequireExactSizes(t testing.TB) {
 		return false, "", errors.Join(errors.New("probe put"), err)
 	})
 }
+
+// NewTable creates a session table of its own for t through h, keyed by
+// "token" (S), waits until it is ACTIVE and deletes it when t ends: for a
+// package's tests and benchmarks outside the suite. It returns its name.
+func NewTable(t testing.TB, h Harness) string {
+	t.Helper()
+	return (&H{Harness: h}).NewTable(t)
+}

@@ -42,8 +42,7 @@ func (l *sdkLogger) Log(args ...any) {
 // store's own errors hold neither (see the suite's Fault and Hostile tests).
 func TestSDKDebugLoggingPrintsSessionTokens(t *testing.T) {
 	t.Parallel()
-	h := &drivertest.H{Harness: harness}
-	table := h.NewTable(t)
+	table := NewTestTable(t)
 	db := testClient(t, drivertest.ClientOptions{})
 	logger := &sdkLogger{}
 	db.Config.LogLevel = aws.LogLevel(aws.LogDebugWithHTTPBody)

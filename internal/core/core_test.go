@@ -507,3 +507,21 @@ func TestPingByTableStatusAndKeySchema(t *testing.T) {
 		})
 	}
 }
+
+func TestAllAndDeleteExpiredWithAnEndedContextNameTheOperationAndSendNothing(t *testing.T) {
+	d := &scriptDriver{}
+	s := newScripted(t, d)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := s.All(ctx)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), `scan table "scs_session"`) {
+		t.Errorf("All with a cancelled context = %v; want context.Canceled naming the scan and the table", err)
+	}
+	n, err := s.DeleteExpired(ctx)
+	if n != 0 || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), `scan for expired sessions in table "scs_session"`) {
+		t.Errorf("DeleteExpired with a cancelled context = %d, %v; want 0 and context.Canceled naming the operation and the table", n, err)
+	}
+	if ops, _ := d.calls(); len(ops) != 0 {
+		t.Errorf("requests sent with a cancelled context: %v; want none", ops)
+	}
+}

@@ -16,6 +16,9 @@ func (s *Store) All(ctx context.Context) (map[string][]byte, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, s.errorf(op, err)
+	}
 	now := strconv.FormatInt(time.Now().UnixNano(), 10)
 	return sessionitem.ScanAll(ctx, s.cfg.ScanSegments, func(ctx context.Context, segment int) ([]sessionitem.Session, error) {
 		r := s.scanRequest(segment, now, sessionitem.ScanProjection, sessionitem.ScanFilter(s.cfg.Prefix), sessionitem.ScanNames(s.cfg.Names))
@@ -41,8 +44,12 @@ func (s *Store) All(ctx context.Context) (map[string][]byte, error) {
 // DeleteExpired removes the expired sessions and returns how many it
 // removed; see the public packages' DeleteExpired.
 func (s *Store) DeleteExpired(ctx context.Context) (int, error) {
+	const op = "scan for expired sessions in"
 	if s.err != nil {
 		return 0, s.err
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, s.errorf(op, err)
 	}
 	now := strconv.FormatInt(time.Now().UnixNano(), 10)
 	return sessionitem.ForSegments(ctx, s.cfg.ScanSegments, func(ctx context.Context, segment int) (int, error) {
@@ -50,7 +57,7 @@ func (s *Store) DeleteExpired(ctx context.Context) (int, error) {
 		// the next run, and one it sees stale fails the delete's condition.
 		r := s.scanRequest(segment, now, sessionitem.ExpiredProjection, sessionitem.ExpiredFilter(s.cfg.Prefix), sessionitem.ExpiredNames(s.cfg.Names))
 		removed := 0
-		err := s.scan(ctx, "scan for expired sessions in", r, func(it driver.Item) error {
+		err := s.scan(ctx, op, r, func(it driver.Item) error {
 			if it.Key.Type != driver.String || it.Expiry.Type != driver.Number {
 				return nil // the filter lets no such item through
 			}

@@ -76,14 +76,23 @@ bench-awsv2:
 	  go run ./cmd/bench -sessions "" -ratios bench-results/awsv2-overhead.txt,bench-results/awsv2-local.txt | tee bench-results/awsv2-ratios.txt'
 
 # Runs each fuzz target for FUZZTIME (default 30s): sessionitem's pure ones,
-# then the store's Commit/Find/Delete round trip on DynamoDB Local. An input
-# that fails lands in testdata/fuzz/; commit it as a seed once fixed.
+# then the store's Commit/Find/Delete round trip on DynamoDB Local, through
+# each SDK's package. An input that fails lands in testdata/fuzz/; commit it
+# as a seed once fixed.
 FUZZTIME ?= 30s
 fuzz:
 	for f in FuzzKey FuzzTokenFromKey FuzzExpiry FuzzDecodeExpiry FuzzItemSize; do \
 	  go -C internal/core test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./sessionitem/ || exit 1; \
 	done
-	./scripts/ddblocal.sh -- go test -run '^$$' -fuzz '^FuzzCommitFindDelete$$' -fuzztime $(FUZZTIME) .
+	./scripts/ddblocal.sh -- bash -c "go test -run '^$$' -fuzz '^FuzzCommitFindDelete$$' -fuzztime $(FUZZTIME) . && \
+	  go -C awsv2 test -run '^$$' -fuzz '^FuzzCommitFindDelete$$' -fuzztime $(FUZZTIME) ."
+
+# Finds over a local TLS front with an injected round trip, both SDKs, their
+# default HTTP clients beside NewHTTPClient, at concurrency 1 to 256: the
+# table in BENCHMARKS.md section 6. About 7 minutes.
+.PHONY: netbench
+netbench:
+	./scripts/ddblocal.sh -- go -C cmd/netbench run . -rtt 1ms,5ms -conc 1,16,64,256 -rounds 5
 
 # Publishes the committed tree (HEAD) into a file-system module proxy at
 # RELEASE_VERSION and builds and runs a fresh consumer module outside the

@@ -1,10 +1,11 @@
 # The README's two set-up commands: `make test` and `make demo`.
 .PHONY: test test-ddblocal test-dynalite test-aws demo bench bench-awsv2 fuzz
 
-# Every check, on both engines, with a headless Chromium for the demo's
-# browser test: go vet, staticcheck and every module's tests under -race on
-# DynamoDB Local, then every module's tests again on dynalite, whose tables
-# take a second to create and delete as on AWS. Installs what is missing
+# Every check, on both engines: go vet, staticcheck and every module's tests
+# under -race on DynamoDB Local, with a headless Chromium for the demo's
+# browser test, then the tests again on dynalite, whose tables take a second
+# to create and delete as on AWS (scripts/check.sh says what runs on
+# DynamoDB Local only). Installs what is missing
 # (DynamoDB Local, dynalite, Chromium) and fails when any of them cannot be
 # installed or started. It ends with release-check.
 test:
@@ -20,15 +21,14 @@ test-ddblocal:
 # same). DYNALITE_CHECK_FLAGS goes to scripts/check.sh, e.g. --no-race.
 DYNALITE_CHECK_FLAGS ?=
 test-dynalite:
-	./scripts/chromium.sh -- ./scripts/dynalite.sh -- ./scripts/check.sh --tests-only $(DYNALITE_CHECK_FLAGS)
+	./scripts/dynalite.sh -- ./scripts/check.sh --tests-only $(DYNALITE_CHECK_FLAGS)
 
 # Every module's tests against a real AWS account, through the same harness
 # as the dynalite run: region and credentials from the usual AWS environment
 # (AWS_REGION, AWS_PROFILE, ...), tables named DYNAMODB_TEST_PREFIX... (default
-# dynamostore_test_), on-demand, deleted at the end of each test. Needs a
-# browser for the demo's test as `make test` does.
+# dynamostore_test_), on-demand, deleted at the end of each test.
 test-aws:
-	./scripts/chromium.sh -- ./scripts/aws.sh -- ./scripts/check.sh --tests-only -timeout 30m
+	./scripts/aws.sh -- ./scripts/check.sh --tests-only -timeout 30m
 
 # Runs the demo app on http://localhost:4000 on DynamoDB Local, with the
 # server's data kept in .demo-data so that sessions outlive a restart.

@@ -25,6 +25,25 @@ func TestSuite(t *testing.T) { drivertest.Run(t, harness) }
 var harness = drivertest.Harness{
 	SDK:       "aws-sdk-go",
 	NewClient: func(t testing.TB, o drivertest.ClientOptions) drivertest.Client { return testClient(t, o) },
+	NewRecommended: func(t testing.TB, endpoint string, maxConns int) drivertest.Client {
+		sess, err := session.NewSession(&aws.Config{
+			// A client of the session's own: with AWS_CA_BUNDLE set, NewSession
+			// would otherwise give http.DefaultClient a transport trusting only
+			// this test's certificate, for every later test in the process.
+			HTTPClient:  &http.Client{},
+			Region:      aws.String(testenv.LocalRegion),
+			Endpoint:    aws.String(endpoint),
+			Credentials: credentials.NewStaticCredentials(testenv.LocalAccessKey, testenv.LocalSecretKey, ""),
+		})
+		if err != nil {
+			t.Fatalf("aws session: %v", err)
+		}
+		hc, err := NewHTTPClient(maxConns)
+		if err != nil {
+			t.Fatalf("NewHTTPClient: %v", err)
+		}
+		return dynamodb.New(sess, &aws.Config{HTTPClient: hc})
+	},
 	NewStore: func(c drivertest.Client, opts ...core.Option) (drivertest.Store, error) {
 		db, _ := c.(*dynamodb.DynamoDB) // nil becomes a typed nil
 		return NewStore(db, opts...)

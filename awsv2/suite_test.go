@@ -24,6 +24,18 @@ func TestSuite(t *testing.T) { drivertest.Run(t, harness) }
 var harness = drivertest.Harness{
 	SDK:       "aws-sdk-go-v2",
 	NewClient: func(t testing.TB, o drivertest.ClientOptions) drivertest.Client { return testClient(t, o) },
+	NewRecommended: func(t testing.TB, endpoint string, maxConns int) drivertest.Client {
+		cfg, err := config.LoadDefaultConfig(context.Background(),
+			config.WithHTTPClient(NewHTTPClient(maxConns)),
+			config.WithRegion(testenv.LocalRegion),
+			config.WithBaseEndpoint(endpoint),
+			config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(testenv.LocalAccessKey, testenv.LocalSecretKey, "")),
+		)
+		if err != nil {
+			t.Fatalf("LoadDefaultConfig: %v", err)
+		}
+		return dynamodb.NewFromConfig(cfg)
+	},
 	NewStore: func(c drivertest.Client, opts ...core.Option) (drivertest.Store, error) {
 		db, _ := c.(*dynamodb.Client) // nil becomes a typed nil
 		return New(db, opts...)

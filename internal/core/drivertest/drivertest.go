@@ -76,6 +76,10 @@ type Harness struct {
 	SDK string
 	// NewClient returns a client of the engine under test (testenv).
 	NewClient func(t testing.TB, o ClientOptions) Client
+	// NewRecommended returns a client of the engine at endpoint built the
+	// way the README recommends: the package's NewHTTPClient(maxConns), with
+	// AWS_CA_BUNDLE honoured.
+	NewRecommended func(t testing.TB, endpoint string, maxConns int) Client
 	// NewStore returns the package's store on c, configured by opts.
 	NewStore func(c Client, opts ...core.Option) (Store, error)
 	// Driver returns the package's driver on c, for the suite's own

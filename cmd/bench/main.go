@@ -31,7 +31,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/metrics"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,6 +42,7 @@ import (
 	"github.com/aws/aws-sdk-go/service/dynamodb"
 
 	"github.com/scs-stores/dynamostore"
+	"github.com/scs-stores/dynamostore/internal/core/benchkit"
 	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 )
 
@@ -60,11 +60,11 @@ func main() {
 			fail(err)
 		}
 	}
-	sizes, err := ints(*sessions)
+	sizes, err := benchkit.Ints(*sessions)
 	if err != nil {
 		fail(fmt.Errorf("-sessions: %w", err))
 	}
-	segs, err := ints(*segments)
+	segs, err := benchkit.Ints(*segments)
 	if err != nil || len(segs) == 0 || segs[0] != 1 {
 		fail(fmt.Errorf("-segments must start with 1, the sequential Scan: %q", *segments))
 	}
@@ -92,22 +92,6 @@ func main() {
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "bench:", err)
 	os.Exit(1)
-}
-
-// ints parses a comma-separated list of positive integers.
-func ints(s string) ([]int, error) {
-	var out []int
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f == "" {
-			continue
-		}
-		n, err := strconv.Atoi(f)
-		if err != nil || n < 1 {
-			return nil, fmt.Errorf("%q is not a positive integer", f)
-		}
-		out = append(out, n)
-	}
-	return out, nil
 }
 
 // client returns a client of the server at endpoint whose transport keeps
@@ -183,7 +167,7 @@ func benchAll(db *dynamodb.DynamoDB, n, size int, segs []int, rounds, loaders in
 			allocs[seg] = append(allocs[seg], alloc)
 		}
 	}
-	seq := median(times[1])
+	seq := benchkit.Median(times[1])
 	fmt.Printf("%-26s %12s %10s %14s %14s\n", "segments", "time", "speed-up", "peak heap", "allocated")
 	for _, seg := range runs {
 		name := strconv.Itoa(seg)
@@ -193,9 +177,9 @@ func benchAll(db *dynamodb.DynamoDB, n, size int, segs []int, rounds, loaders in
 		case sessionitem.DefaultScanSegments:
 			name += " (default)"
 		}
-		t := median(times[seg])
+		t := benchkit.Median(times[seg])
 		fmt.Printf("%-26s %12s %9.2fx %11.1f MB %11.1f MB\n", name, t.Round(time.Millisecond),
-			seq.Seconds()/t.Seconds(), mb(median(peaks[seg])), mb(median(allocs[seg])))
+			seq.Seconds()/t.Seconds(), mb(benchkit.Median(peaks[seg])), mb(benchkit.Median(allocs[seg])))
 	}
 	return nil
 }
@@ -347,18 +331,7 @@ func pairedRatio(s, b []float64) string {
 	if len(rs) == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%.3f", median(rs))
-}
-
-// median returns the middle of xs, or the mean of the two middle values
-// when there is an even number of them.
-func median[T time.Duration | uint64 | float64](xs []T) T {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 0 {
-		return s[len(s)/2-1] + (s[len(s)/2]-s[len(s)/2-1])/2
-	}
-	return s[len(s)/2]
+	return fmt.Sprintf("%.3f", benchkit.Median(rs))
 }
 
 // printRatios reads `go test -bench` output and prints the median of each
@@ -427,7 +400,7 @@ func printRatios(files []string) error {
 				continue
 			}
 			fmt.Printf("%-28s %-10s %4d %13.1f %13.1f %7s %7s\n", strings.TrimPrefix(name, "Benchmark"), unit, len(sv),
-				median(sv), median(bv), ratio(median(sv), median(bv)), pairedRatio(sv, bv))
+				benchkit.Median(sv), benchkit.Median(bv), ratio(benchkit.Median(sv), benchkit.Median(bv)), pairedRatio(sv, bv))
 		}
 	}
 	// What the store adds, measured without I/O by BenchmarkOwnWork, as a
@@ -445,12 +418,12 @@ func printRatios(files []string) error {
 			fmt.Printf("%-8s %12s %12s %16s %8s\n", "call", "added ns", "added allocs", "bare call ns", "share")
 			header = true
 		}
-		added := median(own["ns/op"]) - median(ownBare["ns/op"])
+		added := benchkit.Median(own["ns/op"]) - benchkit.Median(ownBare["ns/op"])
 		allocs := 0.0
 		if len(own["allocs/op"]) > 0 && len(ownBare["allocs/op"]) > 0 {
-			allocs = median(own["allocs/op"]) - median(ownBare["allocs/op"])
+			allocs = benchkit.Median(own["allocs/op"]) - benchkit.Median(ownBare["allocs/op"])
 		}
-		whole := median(call["ns/op"])
+		whole := benchkit.Median(call["ns/op"])
 		fmt.Printf("%-8s %12.0f %12.0f %16.0f %7.2f%%\n", op.name, added, allocs, whole, 100*added/whole)
 	}
 	return nil

@@ -31,7 +31,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -47,6 +46,7 @@ import (
 
 	"github.com/scs-stores/dynamostore"
 	"github.com/scs-stores/dynamostore/awsv2"
+	"github.com/scs-stores/dynamostore/internal/core/benchkit"
 )
 
 // finder is the store call measured, FindCtx, in either package.
@@ -425,7 +425,7 @@ func printTables(rs []result) {
 			for i := range defs {
 				rs[i] = f(recs[i]) / f(defs[i])
 			}
-			return medianOf(rs)
+			return benchkit.Median(rs)
 		}
 		fmt.Printf("| %s | %v | %d | %.2f | %.2f | %.2f | %.1f → %.1f |\n", c.sdk, c.rtt, c.conc,
 			ratio(func(r result) float64 { return r.opsPerS }),
@@ -442,18 +442,7 @@ func median(rs []result, f func(result) float64) float64 {
 	for i, r := range rs {
 		xs[i] = f(r)
 	}
-	return medianOf(xs)
-}
-
-// medianOf returns the median of xs, the mean of the middle two when their
-// number is even; xs is sorted in place.
-func medianOf(xs []float64) float64 {
-	slices.Sort(xs)
-	n := len(xs)
-	if n%2 == 1 {
-		return xs[n/2]
-	}
-	return (xs[n/2-1] + xs[n/2]) / 2
+	return benchkit.Median(xs)
 }
 
 // msf returns d in milliseconds.
@@ -477,22 +466,13 @@ func durations(s string) ([]time.Duration, error) {
 	return out, nil
 }
 
+// ints parses a comma-separated list of positive integers; at least one.
 func ints(s string) ([]int, error) {
-	var out []int
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f == "" {
-			continue
-		}
-		n, err := strconv.Atoi(f)
-		if err != nil || n < 1 {
-			return nil, fmt.Errorf("%q is not a positive integer", f)
-		}
-		out = append(out, n)
+	out, err := benchkit.Ints(s)
+	if err == nil && len(out) == 0 {
+		err = errors.New("none given")
 	}
-	if len(out) == 0 {
-		return nil, errors.New("none given")
-	}
-	return out, nil
+	return out, err
 }
 
 func fail(err error) {

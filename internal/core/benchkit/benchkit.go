@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -316,4 +317,32 @@ func Local(b *testing.B, s Store, bare Bare, barefirst bool) {
 			}
 		}
 	}
+}
+
+// Ints parses a comma-separated list of positive integers, as the bench
+// programs take their flags; empty items are skipped, so "" is no number.
+func Ints(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q is not a positive integer", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// Median returns the middle of xs, or the mean of the two middle values
+// when there is an even number of them; xs is left as it is.
+func Median[T ~int64 | ~uint64 | ~float64](xs []T) T {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 0 {
+		return s[len(s)/2-1] + (s[len(s)/2]-s[len(s)/2-1])/2
+	}
+	return s[len(s)/2]
 }

@@ -7,11 +7,12 @@
 # to create and delete as on AWS (scripts/check.sh says what runs on
 # DynamoDB Local only). Installs what is missing
 # (DynamoDB Local, dynalite, Chromium) and fails when any of them cannot be
-# installed or started. It ends with release-check.
+# installed or started. It ends with release-check and api-check.
 test:
 	$(MAKE) test-ddblocal
 	$(MAKE) test-dynalite
 	$(MAKE) release-check
+	$(MAKE) api-check
 
 # go vet, staticcheck and every module's tests under -race on DynamoDB Local.
 test-ddblocal:

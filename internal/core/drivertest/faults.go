@@ -54,8 +54,8 @@ const faultRetries = 2
 type fault func(req *http.Request, next http.RoundTripper) (*http.Response, error)
 
 // faultRT is an http.RoundTripper that applies a fault to the first times
-// requests after arm (to every request when times is negative), passes the
-// others on, and counts the requests it saw since arm.
+// requests after arm (to every request when times is negative) and passes
+// the others on. Put a Recorder in front of it to count them.
 type faultRT struct {
 	next *http.Transport
 	bg   sync.WaitGroup // requests sent on after their caller gave up
@@ -63,7 +63,6 @@ type faultRT struct {
 	mu    sync.Mutex
 	fault fault
 	times int
-	sent  int
 }
 
 // newFaultRT returns a faultRT with no fault armed; it waits for its
@@ -74,25 +73,16 @@ func newFaultRT(t testing.TB) *faultRT {
 	return rt
 }
 
-// arm applies f to the next times requests (all when negative) and resets
-// the count.
+// arm applies f to the next times requests (all when negative).
 func (rt *faultRT) arm(f fault, times int) {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
-	rt.fault, rt.times, rt.sent = f, times, 0
-}
-
-// count returns how many requests came since arm.
-func (rt *faultRT) count() int {
-	rt.mu.Lock()
-	defer rt.mu.Unlock()
-	return rt.sent
+	rt.fault, rt.times = f, times
 }
 
 // RoundTrip applies the armed fault to req, or passes it on.
 func (rt *faultRT) RoundTrip(req *http.Request) (*http.Response, error) {
 	rt.mu.Lock()
-	rt.sent++
 	f := rt.fault
 	switch {
 	case rt.times == 0:
@@ -430,7 +420,8 @@ func testFaultsRetriedOrErrors(t *testing.T, h *H) {
 	together(t, len(ops)*n, func(k int) string { return ops[k/n].name + "/" + cases[k%n].name }, func(t *testing.T, k int) {
 		op, c := ops[k/n], cases[k%n]
 		rt := newFaultRT(t)
-		cl := h.NewClient(t, ClientOptions{Transport: rt, Retries: faultRetries})
+		rec := &Recorder{Next: rt}
+		cl := h.NewClient(t, ClientOptions{Transport: rec, Retries: faultRetries})
 		// One scan segment, so that All sends one request per attempt; a
 		// bound far above the SDK's backoff.
 		s := h.Store(t, cl, core.WithTable(table), core.WithScanSegments(1), core.WithTimeout(time.Minute))
@@ -440,7 +431,7 @@ func testFaultsRetriedOrErrors(t *testing.T, h *H) {
 		}
 		rt.arm(c.fault(rt), c.times)
 		err := op.run(t, s, token)
-		sent := rt.count()
+		sent := len(rec.Take())
 		rt.arm(nil, 0)
 		c.check(t, h, cl, err, sent)
 		if err != nil {

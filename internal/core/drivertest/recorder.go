@@ -10,8 +10,9 @@ import (
 	"sync"
 )
 
-// Recorder is the suite's one http.RoundTripper for watching a client's
-// requests: it records each request's DynamoDB operation and JSON body and,
+// Recorder is the suite's one http.RoundTripper for watching and counting a
+// client's requests: it records each request's DynamoDB operation and JSON
+// body as it is sent and,
 // for a Scan, whether the answer said there is another page. With ScanLimit
 // set it adds a Limit to every Scan, so that a small table is read in many
 // pages. It passes requests on to Next, or http.DefaultTransport when Next
@@ -23,7 +24,7 @@ type Recorder struct {
 	ScanLimit int
 
 	mu   sync.Mutex
-	reqs []Request
+	reqs []*Request
 }
 
 // Request is a request a Recorder saw.
@@ -32,7 +33,8 @@ type Request struct {
 	Op string
 	// Body is the request's JSON.
 	Body map[string]any
-	// Status is the HTTP status of the answer; 0 when none came.
+	// Status is the HTTP status of the answer; 0 when none came, or none
+	// has come yet: a request is recorded as it is sent.
 	Status int
 	// More is true for a Scan whose answer has a LastEvaluatedKey.
 	More bool
@@ -71,35 +73,43 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	resp, err := next.RoundTrip(out)
-	rec := Request{Op: op, Body: m}
-	if err == nil {
-		rec.Status = resp.StatusCode
-		if op == "Scan" && resp.StatusCode == http.StatusOK {
-			answer, rerr := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if rerr != nil {
-				return nil, rerr
-			}
-			resp.Body = io.NopCloser(bytes.NewReader(answer))
-			var page struct{ LastEvaluatedKey map[string]any }
-			if jerr := json.Unmarshal(answer, &page); jerr != nil {
-				return nil, fmt.Errorf("recorder: Scan answer is not JSON: %w", jerr)
-			}
-			rec.More = len(page.LastEvaluatedKey) > 0
-		}
-	}
+	rec := &Request{Op: op, Body: m}
 	r.mu.Lock()
 	r.reqs = append(r.reqs, rec)
 	r.mu.Unlock()
-	return resp, err
+	resp, err := next.RoundTrip(out)
+	if err != nil {
+		return resp, err
+	}
+	more := false
+	if op == "Scan" && resp.StatusCode == http.StatusOK {
+		answer, rerr := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if rerr != nil {
+			return nil, rerr
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(answer))
+		var page struct{ LastEvaluatedKey map[string]any }
+		if jerr := json.Unmarshal(answer, &page); jerr != nil {
+			return nil, fmt.Errorf("recorder: Scan answer is not JSON: %w", jerr)
+		}
+		more = len(page.LastEvaluatedKey) > 0
+	}
+	r.mu.Lock()
+	rec.Status, rec.More = resp.StatusCode, more
+	r.mu.Unlock()
+	return resp, nil
 }
 
-// Take returns the requests recorded since the last Take and forgets them.
+// Take returns the requests recorded since the last Take, in the order
+// they were sent, and forgets them.
 func (r *Recorder) Take() []Request {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	reqs := r.reqs
+	reqs := make([]Request, len(r.reqs))
+	for i, q := range r.reqs {
+		reqs[i] = *q
+	}
 	r.reqs = nil
 	return reqs
 }

@@ -450,7 +450,10 @@ func testFaultSlowServer(t *testing.T, h *H) {
 	t.Parallel()
 	table := h.NewTable(t)
 	clean := h.Client(t)
-	const deadline, slack = 300 * time.Millisecond, 2 * time.Second
+	// The slack is for a loaded 2-core machine (3.3 s was seen once); it stays
+	// far below both the server's minute and the store's own 10 s bound, so a
+	// call that returned in time was ended by its context.
+	const deadline, slack = 300 * time.Millisecond, 5 * time.Second
 	token, data := t.Name()+"-SECRET", []byte("slow data SECRET")
 	expiry := time.Now().Add(time.Hour)
 	if err := h.Store(t, clean, core.WithTable(table)).Commit(token, data, expiry); err != nil {

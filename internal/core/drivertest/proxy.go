@@ -285,7 +285,7 @@ func proxyCalls() []proxyCall {
 // bound and matches context.DeadlineExceeded, and is not "not found".
 func proxyCheckStalled(t *testing.T, h *H, c Client, call string, err error, took, bound time.Duration, token string) {
 	t.Helper()
-	const slack = 3 * time.Second // a noisy, shared machine; the SDKs' own backoff
+	const slack = 5 * time.Second // a noisy, shared machine and the SDKs' own backoff; far below the held minute
 	if took > bound+slack {
 		t.Errorf("%s returned after %v, more than %v past the store's bound of %v", call, took, slack, bound)
 	}

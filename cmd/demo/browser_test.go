@@ -57,9 +57,17 @@ func chromePath(t *testing.T) string {
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
 	path := chromePath(t)
+	// Not t.TempDir: Chromium's helper processes may still write to the
+	// profile for a moment after the browser exits, and t.TempDir's removal
+	// fails the test when it finds the folder not yet empty.
+	profile, err := os.MkdirTemp("", "demo-browser-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { removeProfile(t, profile) })
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1000, 900),
 	}
 	for _, f := range []string{"headless", "no-sandbox", "disable-gpu", "disable-quic", "no-first-run",
@@ -78,6 +86,19 @@ func newBrowser(t *testing.T) context.Context {
 		t.Fatalf("starting %s: %v", path, err)
 	}
 	return tab
+}
+
+// removeProfile removes the browser's profile folder, trying again for a few
+// seconds while the browser's last helper processes finish writing to it.
+func removeProfile(t *testing.T, dir string) {
+	var err error
+	for range 50 {
+		if err = os.RemoveAll(dir); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("leaving the browser profile %s: %v", dir, err)
 }
 
 // newBrowserContext opens a tab in a new browser context of the browser of

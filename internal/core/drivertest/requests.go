@@ -128,18 +128,7 @@ func testAllScansEveryPage(t *testing.T, h *H) {
 			rec := &Recorder{ScanLimit: limit}
 			c := h.NewClient(t, ClientOptions{Transport: rec, Retries: -1})
 			s := h.Store(t, c, core.WithTable(table), core.WithScanSegments(segments))
-			got, err := s.All()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(got) != len(want) {
-				t.Errorf("All returned %d sessions, want %d", len(got), len(want))
-			}
-			for token, data := range want {
-				if !bytes.Equal(got[token], data) {
-					t.Errorf("session %s: %d bytes, want %d", token, len(got[token]), len(data))
-				}
-			}
+			mustAll(t, s, want)
 			reqs := rec.Take()
 			if Count(reqs, "Scan") != len(reqs) {
 				t.Fatalf("All sent %q, want only Scans", Ops(reqs))
@@ -231,18 +220,7 @@ func testAllFollowsPagesCutBySize(t *testing.T, h *H) {
 		t.Run(fmt.Sprintf("segments=%d", tc.segments), func(t *testing.T) {
 			rec := &Recorder{}
 			s := recordedStore(t, h, rec, table, core.WithScanSegments(tc.segments))
-			got, err := s.All()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(got) != len(want) {
-				t.Errorf("All returned %d sessions, want %d", len(got), len(want))
-			}
-			for token, data := range want {
-				if !bytes.Equal(got[token], data) {
-					t.Errorf("session %s: %d bytes, want %d", token, len(got[token]), len(data))
-				}
-			}
+			mustAll(t, s, want)
 			reqs := rec.Take()
 			if scans := Count(reqs, "Scan"); scans != len(reqs) || scans < tc.minScans {
 				t.Errorf("All sent %q, want only Scans, at least %d", Ops(reqs), tc.minScans)
@@ -273,5 +251,22 @@ func testAllOfAnEmptyTable(t *testing.T, h *H) {
 				t.Errorf("AllCtx requests = %q, want %d Scans", Ops(reqs), segments)
 			}
 		})
+	}
+}
+
+// mustAll fails t unless s.All returns exactly the sessions of want.
+func mustAll(t *testing.T, s Store, want map[string][]byte) {
+	t.Helper()
+	got, err := s.All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Errorf("All returned %d sessions, want %d", len(got), len(want))
+	}
+	for token, data := range want {
+		if !bytes.Equal(got[token], data) {
+			t.Errorf("session %s: %d bytes, want %d", token, len(got[token]), len(data))
+		}
 	}
 }

@@ -82,9 +82,15 @@ func TableUsable(table, status string) (bool, error) {
 	case StatusCreating:
 		return false, nil
 	case "":
-		return false, fmt.Errorf("%w: table %q: DynamoDB described no table", ErrTableNotReady, table)
+		return false, errNoTable(table)
 	}
 	return false, fmt.Errorf("%w: table %q is %s", ErrTableNotReady, table, status)
+}
+
+// errNoTable is the error for a description without a table, which has no
+// status.
+func errNoTable(table string) error {
+	return fmt.Errorf("%w: table %q: DynamoDB described no table", ErrTableNotReady, table)
 }
 
 // Poll intervals of WaitUsable: the first wait, and the longest.

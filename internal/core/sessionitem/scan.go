@@ -138,7 +138,7 @@ type KeyElement struct{ Name, Type string }
 // DynamoDB did not give.
 func CheckTable(n Names, t Table) error {
 	if t.Status == "" {
-		return fmt.Errorf("%w: table %q: DynamoDB described no table", ErrTableNotReady, n.Table)
+		return errNoTable(n.Table)
 	}
 	if t.Status != "ACTIVE" && t.Status != "UPDATING" {
 		return fmt.Errorf("%w: table %q is %s, not ACTIVE", ErrTableNotReady, n.Table, t.Status)

@@ -64,6 +64,9 @@ type Store struct {
 	d   driver.Driver
 	cfg sessionitem.Config
 	err error // a configuration error, returned by every call
+	// sleep waits between the describes of CreateTable; nil means
+	// sessionitem.Sleep. Tests set it to wait no real time.
+	sleep func(context.Context, time.Duration) error
 }
 
 // New returns a store that sends its requests through d, which wraps

@@ -16,6 +16,7 @@ func (s *Store) CreateTable(ctx context.Context) error {
 	}
 	return sessionitem.PrepareTable(ctx, s.cfg.Names, sessionitem.TableCalls{
 		Describe: s.describeTable,
+		Sleep:    s.sleep,
 		Missing:  func(err error) bool { return s.d.ErrorCode(err) == driver.CodeNotFound },
 		Create: func(ctx context.Context) error {
 			err := s.call(ctx, "create", func(ctx context.Context) error {

@@ -99,12 +99,33 @@ const (
 	MaxPollInterval   = 2 * time.Second
 )
 
+// Sleep waits d and returns nil, or returns ctx's error as soon as ctx ends,
+// at once when it has ended already. It is how WaitUsable waits unless
+// given another sleep.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
+
 // WaitUsable calls describe until the table it describes is usable (see
-// TableUsable) and returns that description. It waits FirstPollInterval
-// after the first call and twice as long after each further one, up to
-// MaxPollInterval. It returns describe's error as it is, TableUsable's
-// error, or, when ctx ends first, an error wrapping ctx's.
-func WaitUsable(ctx context.Context, table string, describe func(context.Context) (Table, error)) (Table, error) {
+// TableUsable) and returns that description. Between calls it waits with
+// sleep (Sleep when nil): FirstPollInterval after the first call and twice
+// as long after each further one, up to MaxPollInterval. It returns
+// describe's error as it is, TableUsable's error, or, when sleep fails (ctx
+// ended), an error wrapping sleep's.
+func WaitUsable(ctx context.Context, table string, describe func(context.Context) (Table, error), sleep func(context.Context, time.Duration) error) (Table, error) {
+	if sleep == nil {
+		sleep = Sleep
+	}
 	wait := FirstPollInterval
 	for {
 		t, err := describe(ctx)
@@ -115,12 +136,8 @@ func WaitUsable(ctx context.Context, table string, describe func(context.Context
 		if err != nil || ok {
 			return t, err
 		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return Table{}, fmt.Errorf("dynamostore: waiting for table %q to become ACTIVE: %w", table, ctx.Err())
-		case <-timer.C:
+		if err := sleep(ctx, wait); err != nil {
+			return Table{}, fmt.Errorf("dynamostore: waiting for table %q to become ACTIVE: %w", table, err)
 		}
 		wait = min(2*wait, MaxPollInterval)
 	}
@@ -172,6 +189,9 @@ type TableCalls struct {
 	DescribeTTL func(context.Context) (status, attribute string, err error)
 	// EnableTTL enables Time To Live on the ttl attribute.
 	EnableTTL func(context.Context) error
+	// Sleep waits between the describes of a table that is not usable yet
+	// (see WaitUsable); nil means the package's Sleep.
+	Sleep func(context.Context, time.Duration) error
 }
 
 // PrepareTable makes the table ready for sessions with calls: it creates the
@@ -200,7 +220,7 @@ func PrepareTable(ctx context.Context, n Names, calls TableCalls) error {
 		return err
 	}
 	if !usable {
-		if t, err = WaitUsable(ctx, n.Table, calls.Describe); err != nil {
+		if t, err = WaitUsable(ctx, n.Table, calls.Describe, calls.Sleep); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,7 @@ package sessionitem_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"sync"
@@ -104,47 +105,89 @@ func describeSeq(calls *int, statuses ...string) func(context.Context) (sessioni
 	}
 }
 
-func TestWaitUsablePollsUntilActive(t *testing.T) {
-	calls := 0
-	start := time.Now()
-	got, err := sessionitem.WaitUsable(context.Background(), "tbl", describeSeq(&calls, "CREATING", "CREATING", "ACTIVE"))
-	if err != nil || got.Status != "ACTIVE" || calls != 3 {
-		t.Fatalf("WaitUsable = %v, %v after %d calls; want ACTIVE after 3", got, err, calls)
+// recordSleep returns a sleep for WaitUsable that waits no real time: it
+// records each wait and returns Sleep's answer for a wait of zero, which is
+// ctx's error once ctx has ended.
+func recordSleep(waits *[]time.Duration) func(context.Context, time.Duration) error {
+	return func(ctx context.Context, d time.Duration) error {
+		*waits = append(*waits, d)
+		return sessionitem.Sleep(ctx, 0)
 	}
-	// Two waits: 100ms then 200ms.
-	if elapsed := time.Since(start); elapsed < 300*time.Millisecond {
-		t.Errorf("WaitUsable returned after %v, want the 300ms of its two polls' back-off", elapsed)
+}
+
+func TestWaitUsablePollsUntilActiveBackingOffUpToMaxPollInterval(t *testing.T) {
+	for _, tc := range []struct {
+		statuses []string
+		waits    string
+	}{
+		{[]string{"ACTIVE"}, "[]"},
+		{[]string{"CREATING", "CREATING", "ACTIVE"}, "[100ms 200ms]"},
+		{[]string{"CREATING", "CREATING", "CREATING", "CREATING", "CREATING", "CREATING", "CREATING", "UPDATING"},
+			"[100ms 200ms 400ms 800ms 1.6s 2s 2s]"},
+	} {
+		calls := 0
+		var waits []time.Duration
+		got, err := sessionitem.WaitUsable(context.Background(), "tbl", describeSeq(&calls, tc.statuses...), recordSleep(&waits))
+		last := tc.statuses[len(tc.statuses)-1]
+		if err != nil || got.Status != last || calls != len(tc.statuses) {
+			t.Errorf("WaitUsable on %v = %v, %v after %d calls; want %s after %d", tc.statuses, got, err, calls, last, len(tc.statuses))
+		}
+		if fmt.Sprint(waits) != tc.waits {
+			t.Errorf("WaitUsable on %v waited %v, want %s", tc.statuses, waits, tc.waits)
+		}
 	}
 }
 
 func TestWaitUsableStopsOnErrorsAndStatesItCannotLeave(t *testing.T) {
 	calls := 0
-	if _, err := sessionitem.WaitUsable(context.Background(), "tbl", describeSeq(&calls, "CREATING", "DELETING")); !errors.Is(err, sessionitem.ErrTableNotReady) || calls != 2 {
+	var waits []time.Duration
+	if _, err := sessionitem.WaitUsable(context.Background(), "tbl", describeSeq(&calls, "CREATING", "DELETING"), recordSleep(&waits)); !errors.Is(err, sessionitem.ErrTableNotReady) || calls != 2 {
 		t.Errorf("WaitUsable on a table being deleted = %v after %d calls, want ErrTableNotReady after 2", err, calls)
 	}
 	boom := errors.New("boom")
 	_, err := sessionitem.WaitUsable(context.Background(), "tbl", func(context.Context) (sessionitem.Table, error) {
 		return sessionitem.Table{}, boom
-	})
+	}, nil)
 	if !errors.Is(err, boom) {
 		t.Errorf("WaitUsable with a failing describe = %v, want boom", err)
 	}
 }
 
 func TestWaitUsableEndsWithTheContext(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	calls := 0
-	start := time.Now()
-	_, err := sessionitem.WaitUsable(ctx, "tbl", describeSeq(&calls, "CREATING"))
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("WaitUsable = %v, want an error wrapping context.DeadlineExceeded", err)
+	var waits []time.Duration
+	record := recordSleep(&waits)
+	_, err := sessionitem.WaitUsable(ctx, "tbl", describeSeq(&calls, "CREATING"), func(ctx context.Context, d time.Duration) error {
+		if len(waits) == 2 {
+			cancel() // during the third wait
+		}
+		return record(ctx, d)
+	})
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), `table "tbl"`) {
+		t.Fatalf("WaitUsable = %v, want an error naming the table and wrapping context.Canceled", err)
 	}
-	if elapsed := time.Since(start); elapsed > 2*time.Second {
-		t.Errorf("WaitUsable returned %v after it started, long after its 250ms deadline", elapsed)
+	if calls != 3 || len(waits) != 3 {
+		t.Errorf("WaitUsable described the table %d times and waited %v; want 3 describes, and no more once the context ended in the third wait", calls, waits)
 	}
-	if calls < 2 || calls > 3 {
-		t.Errorf("describe called %d times in 250ms, want 2 or 3 (polls at 0, 100 and 300ms)", calls)
+}
+
+func TestSleepWaitsOrEndsWithTheContext(t *testing.T) {
+	if err := sessionitem.Sleep(context.Background(), time.Nanosecond); err != nil {
+		t.Errorf("Sleep of 1ns = %v, want nil", err)
+	}
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := sessionitem.Sleep(ended, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("Sleep of an hour with an ended context = %v, want context.Canceled at once", err)
+	}
+	// A context that ends during the wait ends it: an hour's wait that did
+	// not would time the test out.
+	ctx, cancel := context.WithCancel(context.Background())
+	go cancel()
+	if err := sessionitem.Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("Sleep of an hour whose context ends = %v, want context.Canceled", err)
 	}
 }
 

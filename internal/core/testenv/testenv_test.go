@@ -245,25 +245,36 @@ func TestTableNameFailsOnAnInvalidPrefix(t *testing.T) {
 	}
 }
 
-func TestWaitForPollsUntilDoneWithGrowingPauses(t *testing.T) {
-	var times []time.Time
-	err := WaitFor(context.Background(), "four polls", func(context.Context) (bool, error) {
-		times = append(times, time.Now())
-		return len(times) == 4, nil
-	})
-	if err != nil {
-		t.Fatal(err)
+// recordSleep returns a sleep for waitFor that takes no real time: it
+// records each pause and returns ctx's error once ctx has ended.
+func recordSleep(pauses *[]time.Duration) func(context.Context, time.Duration) error {
+	return func(ctx context.Context, d time.Duration) error {
+		*pauses = append(*pauses, d)
+		return ctx.Err()
 	}
-	if len(times) != 4 {
-		t.Fatalf("%d polls, want 4", len(times))
-	}
-	// Timers never fire early, so each pause is at least its interval.
-	want := FirstPoll
-	for i := 1; i < len(times); i++ {
-		if gap := times[i].Sub(times[i-1]); gap < want {
-			t.Errorf("pause %d = %v, want at least %v", i, gap, want)
+}
+
+func TestWaitForPollsUntilDoneWithPausesGrowingUpToMaxPoll(t *testing.T) {
+	for _, tc := range []struct {
+		polls  int
+		pauses string
+	}{
+		{1, "[]"},
+		{4, "[100ms 200ms 400ms]"},
+		{8, "[100ms 200ms 400ms 800ms 1.6s 2s 2s]"},
+	} {
+		polls := 0
+		var pauses []time.Duration
+		err := waitFor(context.Background(), "polls", func(context.Context) (bool, error) {
+			polls++
+			return polls == tc.polls, nil
+		}, recordSleep(&pauses))
+		if err != nil || polls != tc.polls {
+			t.Errorf("waitFor = %v after %d polls, want nil after %d", err, polls, tc.polls)
 		}
-		want *= 2
+		if fmt.Sprint(pauses) != tc.pauses {
+			t.Errorf("done at poll %d: paused %v, want %s", tc.polls, pauses, tc.pauses)
+		}
 	}
 }
 
@@ -280,21 +291,29 @@ func TestWaitForReturnsTheChecksErrorWrapped(t *testing.T) {
 }
 
 func TestWaitForStopsWhenTheContextEnds(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	err := WaitFor(ctx, "never", func(context.Context) (bool, error) { return false, nil })
-	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "never") {
-		t.Fatalf("err = %v, want context.DeadlineExceeded naming what was awaited", err)
+	polls := 0
+	var pauses []time.Duration
+	record := recordSleep(&pauses)
+	err := waitFor(ctx, "never", func(context.Context) (bool, error) { polls++; return false, nil },
+		func(ctx context.Context, d time.Duration) error {
+			if len(pauses) == 2 {
+				cancel() // during the third pause
+			}
+			return record(ctx, d)
+		})
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "never") || !strings.Contains(err.Error(), "after 3 checks") {
+		t.Fatalf("err = %v, want context.Canceled naming what was awaited and the 3 checks", err)
 	}
-}
-
-func TestMaxPollCapsThePause(t *testing.T) {
-	d := FirstPoll
-	for range 10 {
-		d = min(2*d, MaxPoll)
+	if polls != 3 {
+		t.Errorf("%d checks, want 3: none once the context has ended", polls)
 	}
-	if d != MaxPoll {
-		t.Fatalf("pause after 10 doublings = %v, want %v", d, MaxPoll)
+	// WaitFor's own pause ends with the context too.
+	polls = 0
+	err = WaitFor(ctx, "never", func(context.Context) (bool, error) { polls++; return false, nil })
+	if !errors.Is(err, context.Canceled) || polls != 1 {
+		t.Fatalf("WaitFor with an ended context = %v after %d checks, want context.Canceled after 1", err, polls)
 	}
 }
 

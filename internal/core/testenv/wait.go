@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 )
 
 // The polling intervals of WaitFor: the first poll waits FirstPoll, and each
@@ -26,11 +28,14 @@ const TableWait = 5 * time.Minute
 // `table "t" to be ACTIVE`. A check that sees a passing state (a table
 // still CREATING, a throttled request) returns false and a nil error.
 func WaitFor(ctx context.Context, what string, check func(ctx context.Context) (done bool, err error)) error {
+	return waitFor(ctx, what, check, sessionitem.Sleep)
+}
+
+// waitFor is WaitFor, waiting between checks with sleep, which returns ctx's
+// error once ctx has ended: tests give one that takes no real time.
+func waitFor(ctx context.Context, what string, check func(ctx context.Context) (bool, error), sleep func(context.Context, time.Duration) error) error {
 	start := time.Now()
 	delay := FirstPoll
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	<-timer.C
 	for polls := 1; ; polls++ {
 		done, err := check(ctx)
 		if err != nil {
@@ -39,12 +44,9 @@ func WaitFor(ctx context.Context, what string, check func(ctx context.Context) (
 		if done {
 			return nil
 		}
-		timer.Reset(delay)
-		select {
-		case <-ctx.Done():
+		if err := sleep(ctx, delay); err != nil {
 			return fmt.Errorf("waiting for %s: gave up after %d checks in %v: %w",
-				what, polls, time.Since(start).Round(time.Millisecond), ctx.Err())
-		case <-timer.C:
+				what, polls, time.Since(start).Round(time.Millisecond), err)
 		}
 		delay = min(2*delay, MaxPoll)
 	}

@@ -100,6 +100,21 @@ func mustFind(t *testing.T, s scs.Store, tok string, want []byte) {
 	}
 }
 
+// mustFindBefore is mustFind for a session that expires at expiry: a Find
+// that ended after it may report the session not found, which is only
+// logged, since on a loaded machine the calls before it may outlast a short
+// life.
+func mustFindBefore(t *testing.T, s scs.Store, tok string, want []byte, expiry time.Time) {
+	t.Helper()
+	got, found, err := s.Find(tok)
+	switch {
+	case err != nil || (found && !bytes.Equal(got, want)) || (!found && time.Now().Before(expiry)):
+		t.Fatalf("Find(%q) before its expiry = %q, %v, %v; want %q, true, nil", tok, got, found, err, want)
+	case !found:
+		t.Logf("Find(%q) ended after the session's expiry; skipped the check before it", tok)
+	}
+}
+
 // mustNotFind fails t unless s reports tok not found, with a nil error.
 func mustNotFind(t *testing.T, s scs.Store, tok string) {
 	t.Helper()
@@ -182,13 +197,8 @@ func testExpiry(t *testing.T, s scs.Store) {
 	mustCommit(t, s, extended, []byte("long"), hour())
 	mustCommit(t, s, past, []byte("past"), start.Add(-time.Second))
 	mustNotFind(t, s, past)
-	// The checks before expiry are only sound while it has not passed yet.
-	if time.Until(soon) > 300*time.Millisecond {
-		mustFind(t, s, expiring, []byte("expiring"))
-		mustFind(t, s, shortened, []byte("short"))
-	} else {
-		t.Logf("the store took %v to commit; skipped the checks before expiry", time.Since(start))
-	}
+	mustFindBefore(t, s, expiring, []byte("expiring"), soon)
+	mustFindBefore(t, s, shortened, []byte("short"), soon)
 	time.Sleep(time.Until(soon) + 100*time.Millisecond)
 	mustNotFind(t, s, expiring)
 	mustNotFind(t, s, shortened)

@@ -3,8 +3,9 @@ package dynamostore_test
 //lint:file-ignore SA1019 aws-sdk-go v1 is what the store is built on.
 
 // These examples run as tests against DynamoDB Local, which `make test`
-// starts, passing its URL in DYNAMODB_ENDPOINT. An example cannot skip, so
-// under a plain `go test` without that server they fail, printing why.
+// starts, passing its URL in DYNAMODB_ENDPOINT. Under a plain `go test`
+// without that server they are skipped (see TestMain), and under CI they
+// fail.
 
 import (
 	"context"

@@ -1,8 +1,9 @@
 package awsv2_test
 
 // These examples run as tests against DynamoDB Local, which `make test`
-// starts, passing its URL in DYNAMODB_ENDPOINT. An example cannot skip, so
-// under a plain `go test` without that server they fail, printing why.
+// starts, passing its URL in DYNAMODB_ENDPOINT. Under a plain `go test`
+// without that server they are skipped (see TestMain), and under CI they
+// fail.
 
 import (
 	"context"

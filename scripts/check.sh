@@ -22,7 +22,13 @@ while [ $# -gt 0 ]; do
     *) break ;;
   esac
 done
-echo "== engine: ${DYNAMODB_ENGINE:-none} ${DYNAMODB_ENDPOINT:-}"
+# Without an engine the tests skip, as a plain `go test` should; this script
+# is what runs them for real, so there a missing engine is an error.
+if [ -z "${DYNAMODB_ENDPOINT:-}" ] && [ -z "${DYNAMODB_ENGINE:-}" ]; then
+  echo "check.sh: no engine: DYNAMODB_ENDPOINT and DYNAMODB_ENGINE are not set; run it through scripts/ddblocal.sh or scripts/dynalite.sh (make test)" >&2
+  exit 1
+fi
+echo "== engine: ${DYNAMODB_ENGINE} ${DYNAMODB_ENDPOINT:-}"
 # The Examples and the demo make their tables with CreateTable, which turns
 # Time To Live on: they run on DynamoDB Local only. dynalite has no
 # UpdateTimeToLive, and on AWS they would make tables outside the test

@@ -76,14 +76,14 @@ bench-awsv2:
 	  cd ..; \
 	  go run ./cmd/bench -sessions "" -ratios bench-results/awsv2-overhead.txt,bench-results/awsv2-local.txt | tee bench-results/awsv2-ratios.txt'
 
-# Runs each fuzz target for FUZZTIME (default 30s): sessionitem's pure ones,
+# Runs each fuzz target for FUZZTIME (default 30s): the core's pure ones,
 # then the store's Commit/Find/Delete round trip on DynamoDB Local, through
 # each SDK's package. An input that fails lands in testdata/fuzz/; commit it
 # as a seed once fixed.
 FUZZTIME ?= 30s
 fuzz:
 	for f in FuzzKey FuzzTokenFromKey FuzzExpiry FuzzDecodeExpiry FuzzItemSize; do \
-	  go -C internal/core test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./sessionitem/ || exit 1; \
+	  go -C internal/core test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) . || exit 1; \
 	done
 	./scripts/ddblocal.sh -- bash -c "go test -run '^$$' -fuzz '^FuzzCommitFindDelete$$' -fuzztime $(FUZZTIME) . && \
 	  go -C awsv2 test -run '^$$' -fuzz '^FuzzCommitFindDelete$$' -fuzztime $(FUZZTIME) ."

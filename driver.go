@@ -5,6 +5,8 @@ package dynamostore
 import (
 	"context"
 	"errors"
+	"fmt"
+	"reflect"
 
 	"github.com/aws/aws-sdk-go/aws"
 	"github.com/aws/aws-sdk-go/aws/awserr"
@@ -12,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go/service/dynamodb/dynamodbiface"
 
 	"github.com/scs-stores/dynamostore/internal/core/driver"
-	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 )
 
 // sdkDriver is the core's driver on aws-sdk-go (v1): it translates the
@@ -20,6 +21,22 @@ import (
 type sdkDriver struct{ db dynamodbiface.DynamoDBAPI }
 
 var _ driver.Driver = sdkDriver{}
+
+// newDriver returns the driver on client, or nil when client is nil or an
+// interface holding a nil pointer (or map, slice, func or channel), on which
+// every call would panic: the core then refuses it as ErrInvalidConfig.
+func newDriver(client dynamodbiface.DynamoDBAPI) driver.Driver {
+	if client == nil {
+		return nil
+	}
+	switch v := reflect.ValueOf(client); v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan:
+		if v.IsNil() {
+			return nil
+		}
+	}
+	return sdkDriver{client}
+}
 
 func (d sdkDriver) GetItem(ctx context.Context, r driver.GetItem) (driver.Item, error) {
 	out, err := d.db.GetItemWithContext(ctx, &dynamodb.GetItemInput{
@@ -48,8 +65,8 @@ func (d sdkDriver) PutItem(ctx context.Context, r driver.PutItem) error {
 
 func (d sdkDriver) DeleteItem(ctx context.Context, r driver.DeleteItem) error {
 	in := &dynamodb.DeleteItemInput{
-		TableName: aws.String(r.Table),
-		Key:       map[string]*dynamodb.AttributeValue{r.KeyName: {S: aws.String(r.Key)}},
+		TableName: aws.String(r.Names.Table),
+		Key:       map[string]*dynamodb.AttributeValue{r.Names.Token: {S: aws.String(r.Key)}},
 	}
 	if r.Cond.Expression != "" {
 		in.ConditionExpression = aws.String(r.Cond.Expression)
@@ -78,7 +95,11 @@ func (d sdkDriver) Scan(ctx context.Context, r *driver.Scan) (driver.Page, error
 		in.Segment, in.TotalSegments = aws.Int64(int64(r.Segment)), aws.Int64(int64(r.Segments))
 	}
 	if r.Start != nil {
-		in.ExclusiveStartKey, _ = r.Start.(map[string]*dynamodb.AttributeValue)
+		start, ok := r.Start.(map[string]*dynamodb.AttributeValue)
+		if !ok {
+			return driver.Page{}, fmt.Errorf("scan start %T is not a key this driver returned", r.Start)
+		}
+		in.ExclusiveStartKey = start
 	}
 	out, err := d.db.ScanWithContext(ctx, in)
 	if err != nil {
@@ -94,14 +115,18 @@ func (d sdkDriver) Scan(ctx context.Context, r *driver.Scan) (driver.Page, error
 	return page, nil
 }
 
-func (d sdkDriver) DescribeTable(ctx context.Context, table string) (sessionitem.Table, error) {
+func (d sdkDriver) DescribeTable(ctx context.Context, table string) (driver.Table, error) {
 	out, err := d.db.DescribeTableWithContext(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 	if err != nil || out.Table == nil {
-		return sessionitem.Table{}, err
+		return driver.Table{}, err
 	}
-	t := sessionitem.Table{Status: aws.StringValue(out.Table.TableStatus), Types: map[string]string{}}
+	t := driver.Table{Status: aws.StringValue(out.Table.TableStatus), Types: map[string]string{}}
 	for _, k := range out.Table.KeySchema {
-		t.Keys = append(t.Keys, sessionitem.KeyElement{Name: aws.StringValue(k.AttributeName), Type: aws.StringValue(k.KeyType)})
+		if aws.StringValue(k.KeyType) == dynamodb.KeyTypeHash {
+			t.Keys = append([]string{aws.StringValue(k.AttributeName)}, t.Keys...)
+		} else {
+			t.Keys = append(t.Keys, aws.StringValue(k.AttributeName))
+		}
 	}
 	for _, a := range out.Table.AttributeDefinitions {
 		t.Types[aws.StringValue(a.AttributeName)] = aws.StringValue(a.AttributeType)

@@ -76,7 +76,6 @@ import (
 	"github.com/aws/aws-sdk-go/service/dynamodb/dynamodbiface"
 
 	"github.com/scs-stores/dynamostore/internal/core"
-	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 )
 
 // Errors returned by the store. Match them with errors.Is; the same values
@@ -85,31 +84,31 @@ var (
 	// ErrInvalidToken is returned by Commit for a token that DynamoDB cannot
 	// hold as a key: empty, longer than 2048 bytes with the token prefix, or
 	// not valid UTF-8. No request is sent for such a token.
-	ErrInvalidToken = sessionitem.ErrInvalidToken
+	ErrInvalidToken = core.ErrInvalidToken
 	// ErrItemTooLarge is returned by Commit, before any request is sent, for
 	// an item over DynamoDB's 400 KB limit.
-	ErrItemTooLarge = sessionitem.ErrItemTooLarge
+	ErrItemTooLarge = core.ErrItemTooLarge
 	// ErrMalformedItem is returned by Find and All for an unexpired item
 	// whose data attribute is missing or not binary, or for an item whose
 	// expiry attribute is missing or not a number (and by All for one whose
 	// token attribute is not a string).
-	ErrMalformedItem = sessionitem.ErrMalformedItem
+	ErrMalformedItem = core.ErrMalformedItem
 	// ErrInvalidConfig is returned by NewStore, and by every call of a store
 	// made by New or NewWithOption, when the client is nil (a typed nil
 	// included) or a table or attribute name or an option is one that
 	// DynamoDB would refuse.
-	ErrInvalidConfig = sessionitem.ErrInvalidConfig
+	ErrInvalidConfig = core.ErrInvalidConfig
 	// ErrTableNotReady is returned by Ping and CreateTable when the table is
 	// not ACTIVE or UPDATING (CreateTable waits while it is CREATING), or
 	// its key schema is not the token attribute of type S; and by
 	// CreateTable when Time To Live is on for another attribute or is being
 	// disabled.
-	ErrTableNotReady = sessionitem.ErrTableNotReady
+	ErrTableNotReady = core.ErrTableNotReady
 )
 
 // DefaultTimeout is the bound that a store puts on each DynamoDB request
 // unless WithTimeout sets another.
-const DefaultTimeout = sessionitem.DefaultTimeout
+const DefaultTimeout = core.DefaultTimeout
 
 // DynamoStore is a session store for SCS v2 kept in a DynamoDB table. It is
 // safe for concurrent use. Make one with New, NewWithOption or NewStore.
@@ -137,7 +136,7 @@ func New(db *dynamodb.DynamoDB) *DynamoStore {
 // would refuse does not panic: every call of the store then returns an error
 // wrapping ErrInvalidConfig.
 func NewWithOption(db *dynamodb.DynamoDB, table, token, data, expiry, ttl string) *DynamoStore {
-	c, _ := core.New(db, sdkDriver{db}, core.WithTable(table), core.WithAttributes(token, data, expiry, ttl))
+	c, _ := core.New(newDriver(db), core.WithTable(table), core.WithAttributes(token, data, expiry, ttl))
 	return &DynamoStore{c}
 }
 
@@ -147,7 +146,7 @@ func NewWithOption(db *dynamodb.DynamoDB, table, token, data, expiry, ttl string
 // nil included) or an option holds a value DynamoDB would refuse. It sends
 // no request.
 func NewStore(client dynamodbiface.DynamoDBAPI, opts ...Option) (*DynamoStore, error) {
-	c, err := core.New(client, sdkDriver{client}, opts...)
+	c, err := core.New(newDriver(client), opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,8 @@ package awsv2
 import (
 	"context"
 	"errors"
+	"fmt"
+	"reflect"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -10,7 +12,6 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/scs-stores/dynamostore/internal/core/driver"
-	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 )
 
 // sdkDriver is the core's driver on aws-sdk-go-v2: it translates the core's
@@ -18,6 +19,22 @@ import (
 type sdkDriver struct{ db Client }
 
 var _ driver.Driver = sdkDriver{}
+
+// newDriver returns the driver on client, or nil when client is nil or an
+// interface holding a nil pointer (or map, slice, func or channel), on which
+// every call would panic: the core then refuses it as ErrInvalidConfig.
+func newDriver(client Client) driver.Driver {
+	if client == nil {
+		return nil
+	}
+	switch v := reflect.ValueOf(client); v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan:
+		if v.IsNil() {
+			return nil
+		}
+	}
+	return sdkDriver{client}
+}
 
 func (d sdkDriver) GetItem(ctx context.Context, r driver.GetItem) (driver.Item, error) {
 	out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{
@@ -46,8 +63,8 @@ func (d sdkDriver) PutItem(ctx context.Context, r driver.PutItem) error {
 
 func (d sdkDriver) DeleteItem(ctx context.Context, r driver.DeleteItem) error {
 	in := &dynamodb.DeleteItemInput{
-		TableName: aws.String(r.Table),
-		Key:       map[string]types.AttributeValue{r.KeyName: &types.AttributeValueMemberS{Value: r.Key}},
+		TableName: aws.String(r.Names.Table),
+		Key:       map[string]types.AttributeValue{r.Names.Token: &types.AttributeValueMemberS{Value: r.Key}},
 	}
 	if r.Cond.Expression != "" {
 		in.ConditionExpression = aws.String(r.Cond.Expression)
@@ -73,11 +90,15 @@ func (d sdkDriver) Scan(ctx context.Context, r *driver.Scan) (driver.Page, error
 		in.ExpressionAttributeValues = attributeValues(r.Filter.Values)
 	}
 	if r.Segments > 1 {
-		// Segments are at most sessionitem.MaxScanSegments, well within int32.
+		// Segments are at most core.MaxScanSegments, well within int32.
 		in.Segment, in.TotalSegments = aws.Int32(int32(r.Segment)), aws.Int32(int32(r.Segments))
 	}
 	if r.Start != nil {
-		in.ExclusiveStartKey, _ = r.Start.(map[string]types.AttributeValue)
+		start, ok := r.Start.(map[string]types.AttributeValue)
+		if !ok {
+			return driver.Page{}, fmt.Errorf("scan start %T is not a key this driver returned", r.Start)
+		}
+		in.ExclusiveStartKey = start
 	}
 	out, err := d.db.Scan(ctx, in)
 	if err != nil {
@@ -93,14 +114,18 @@ func (d sdkDriver) Scan(ctx context.Context, r *driver.Scan) (driver.Page, error
 	return page, nil
 }
 
-func (d sdkDriver) DescribeTable(ctx context.Context, table string) (sessionitem.Table, error) {
+func (d sdkDriver) DescribeTable(ctx context.Context, table string) (driver.Table, error) {
 	out, err := d.db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 	if err != nil || out.Table == nil {
-		return sessionitem.Table{}, err
+		return driver.Table{}, err
 	}
-	t := sessionitem.Table{Status: string(out.Table.TableStatus), Types: map[string]string{}}
+	t := driver.Table{Status: string(out.Table.TableStatus), Types: map[string]string{}}
 	for _, k := range out.Table.KeySchema {
-		t.Keys = append(t.Keys, sessionitem.KeyElement{Name: aws.ToString(k.AttributeName), Type: string(k.KeyType)})
+		if k.KeyType == types.KeyTypeHash {
+			t.Keys = append([]string{aws.ToString(k.AttributeName)}, t.Keys...)
+		} else {
+			t.Keys = append(t.Keys, aws.ToString(k.AttributeName))
+		}
 	}
 	for _, a := range out.Table.AttributeDefinitions {
 		t.Types[aws.ToString(a.AttributeName)] = string(a.AttributeType)

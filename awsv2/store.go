@@ -71,7 +71,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/scs-stores/dynamostore/internal/core"
-	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 )
 
 // Errors returned by the store. They are the very values of the v1 package
@@ -80,30 +79,30 @@ var (
 	// ErrInvalidToken is returned by Commit for a token that DynamoDB cannot
 	// hold as a key: empty, longer than 2048 bytes with the token prefix, or
 	// not valid UTF-8. No request is sent for such a token.
-	ErrInvalidToken = sessionitem.ErrInvalidToken
+	ErrInvalidToken = core.ErrInvalidToken
 	// ErrItemTooLarge is returned by Commit, before any request is sent, for
 	// an item over DynamoDB's 400 KB limit.
-	ErrItemTooLarge = sessionitem.ErrItemTooLarge
+	ErrItemTooLarge = core.ErrItemTooLarge
 	// ErrMalformedItem is returned by Find and All for an unexpired item
 	// whose data attribute is missing or not binary, or for an item whose
 	// expiry attribute is missing or not a number (and by All for one whose
 	// token attribute is not a string).
-	ErrMalformedItem = sessionitem.ErrMalformedItem
+	ErrMalformedItem = core.ErrMalformedItem
 	// ErrInvalidConfig is returned by New when the client is nil (a typed
 	// nil included) or a table or attribute name or an option is one that
 	// DynamoDB would refuse.
-	ErrInvalidConfig = sessionitem.ErrInvalidConfig
+	ErrInvalidConfig = core.ErrInvalidConfig
 	// ErrTableNotReady is returned by Ping and CreateTable when the table is
 	// not ACTIVE or UPDATING (CreateTable waits while it is CREATING), or
 	// its key schema is not the token attribute of type S; and by
 	// CreateTable when Time To Live is on for another attribute or is being
 	// disabled.
-	ErrTableNotReady = sessionitem.ErrTableNotReady
+	ErrTableNotReady = core.ErrTableNotReady
 )
 
 // DefaultTimeout is the bound that a store puts on each DynamoDB request
 // unless WithTimeout sets another.
-const DefaultTimeout = sessionitem.DefaultTimeout
+const DefaultTimeout = core.DefaultTimeout
 
 // DynamoStore is a session store for SCS v2 kept in a DynamoDB table. It is
 // safe for concurrent use. Make one with New.
@@ -142,7 +141,7 @@ var _ Client = (*dynamodb.Client)(nil)
 // holds a value DynamoDB would refuse. It sends no request and creates no
 // table: see CreateTable.
 func New(client Client, opts ...Option) (*DynamoStore, error) {
-	c, err := core.New(client, sdkDriver{client}, opts...)
+	c, err := core.New(newDriver(client), opts...)
 	if err != nil {
 		return nil, err
 	}

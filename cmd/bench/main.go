@@ -42,13 +42,16 @@ import (
 	"github.com/aws/aws-sdk-go/service/dynamodb"
 
 	"github.com/scs-stores/dynamostore"
+	"github.com/scs-stores/dynamostore/internal/core"
 	"github.com/scs-stores/dynamostore/internal/core/benchkit"
-	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 )
+
+// defaultScanSegments is the store's default number of scan segments.
+const defaultScanSegments = 4
 
 func main() {
 	sessions := flag.String("sessions", "10000", "comma-separated table sizes to time All on; empty for none")
-	segments := flag.String("segments", fmt.Sprintf("1,%d,8,16", sessionitem.DefaultScanSegments), "comma-separated segment counts; 1 is the sequential Scan every other is compared with")
+	segments := flag.String("segments", fmt.Sprintf("1,%d,8,16", defaultScanSegments), "comma-separated segment counts; 1 is the sequential Scan every other is compared with")
 	size := flag.Int("size", 1024, "bytes of data in each session")
 	rounds := flag.Int("rounds", 3, "times each segment count is timed, in rotating order; the median is reported")
 	loaders := flag.Int("loaders", 4, "goroutines loading the table with BatchWriteItem")
@@ -174,7 +177,7 @@ func benchAll(db *dynamodb.DynamoDB, n, size int, segs []int, rounds, loaders in
 		switch seg {
 		case 0:
 			name = "bare SDK Scan, 1 segment"
-		case sessionitem.DefaultScanSegments:
+		case defaultScanSegments:
 			name += " (default)"
 		}
 		t := benchkit.Median(times[seg])
@@ -263,7 +266,7 @@ func timeAll(all func() (map[string][]byte, error), want int) (time.Duration, ui
 // given number of goroutines.
 func load(ctx context.Context, db *dynamodb.DynamoDB, table string, n, size, loaders int) error {
 	expiry := time.Now().Add(24 * time.Hour)
-	expiryN, ttlN := sessionitem.EncodeExpiry(expiry)
+	expiryN, ttlN := core.EncodeExpiry(expiry)
 	batches := make(chan []*dynamodb.WriteRequest)
 	errs := make(chan error, loaders)
 	var wg sync.WaitGroup

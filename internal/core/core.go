@@ -4,109 +4,100 @@
 // give it a driver of their SDK and delegate every method to it, so the two
 // cannot drift apart.
 //
-// It holds the flow around each DynamoDB call: the token checks, the item
-// encoding and the size check (from package sessionitem), the bound on each
-// request, the malformed-item rules, the paging and fan-out of scans, the
-// conditional deletes of DeleteExpired, the CreateTable flow and Ping's
-// checks, and how errors are named and wrapped. It needs only the standard
-// library.
+// It holds the rules of a session item (which tokens can be keys, how the
+// expiry is written and read, how large an item is, what a valid
+// configuration is) and the flow around each DynamoDB call: the token
+// checks, the size check, the bound on each request, the malformed-item
+// rules, the paging and fan-out of scans, the conditional deletes of
+// DeleteExpired, the CreateTable flow and Ping's checks, and how errors are
+// named and wrapped. It needs only the standard library.
+//
+// Its exported names are what the two public packages and the shared test
+// suite use, and nothing more: both public packages may run on one version
+// of this module, so each name is a promise.
 package core
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/scs-stores/dynamostore/internal/core/driver"
-	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 )
 
 // Option configures a store.
-type Option struct{ apply func(*sessionitem.Config) }
+type Option struct{ apply func(*config) }
 
 // WithTable sets the table's name; empty stands for the default.
 func WithTable(name string) Option {
-	return Option{func(c *sessionitem.Config) { c.Table = name }}
+	return Option{func(c *config) { c.Table = name }}
 }
 
 // WithAttributes sets the attributes' names; empty stands for a default.
 func WithAttributes(token, data, expiry, ttl string) Option {
-	return Option{func(c *sessionitem.Config) {
+	return Option{func(c *config) {
 		c.Token, c.Data, c.Expiry, c.TTL = token, data, expiry, ttl
 	}}
 }
 
 // WithConsistentRead sets whether Find and All read with strong consistency.
 func WithConsistentRead(consistent bool) Option {
-	return Option{func(c *sessionitem.Config) { c.ConsistentRead = consistent }}
+	return Option{func(c *config) { c.ConsistentRead = consistent }}
 }
 
 // WithTokenPrefix sets the prefix stored in front of every token.
 func WithTokenPrefix(prefix string) Option {
-	return Option{func(c *sessionitem.Config) { c.Prefix = prefix }}
+	return Option{func(c *config) { c.Prefix = prefix }}
 }
 
 // WithScanSegments sets how many segments All and DeleteExpired scan.
 func WithScanSegments(n int) Option {
-	return Option{func(c *sessionitem.Config) { c.ScanSegments = n }}
+	return Option{func(c *config) { c.ScanSegments = n }}
 }
 
 // WithTimeout sets the bound on each DynamoDB request; zero or less sets
 // none.
 func WithTimeout(d time.Duration) Option {
-	return Option{func(c *sessionitem.Config) { c.Timeout = d }}
+	return Option{func(c *config) { c.Timeout = d }}
 }
 
 // Store is the portable session store. It is safe for concurrent use.
 type Store struct {
 	d   driver.Driver
-	cfg sessionitem.Config
+	cfg config
 	err error // a configuration error, returned by every call
 	// sleep waits between the describes of CreateTable; nil means
-	// sessionitem.Sleep. Tests set it to wait no real time.
+	// sleepCtx. Tests set it to wait no real time.
 	sleep func(context.Context, time.Duration) error
 }
 
-// New returns a store that sends its requests through d, which wraps
-// client, configured by opts. Empty names stand for their defaults. When
-// client is nil, a typed nil included, or the configuration is one DynamoDB
-// would refuse, it returns an error wrapping sessionitem.ErrInvalidConfig
-// and, beside it, a store whose every call returns that error.
-func New(client any, d driver.Driver, opts ...Option) (*Store, error) {
-	cfg := sessionitem.DefaultConfig()
+// New returns a store that sends its requests through d, configured by
+// opts. Empty names stand for their defaults. When d is nil (the public
+// packages pass nil for a nil client) or the configuration is one DynamoDB
+// would refuse, it returns an error wrapping ErrInvalidConfig and, beside
+// it, a store whose every call returns that error.
+func New(d driver.Driver, opts ...Option) (*Store, error) {
+	cfg := defaultConfig()
 	for _, o := range opts {
 		if o.apply != nil {
 			o.apply(&cfg)
 		}
 	}
-	cfg.Names.FillDefaults()
+	fillDefaults(&cfg.Names)
 	s := &Store{d: d, cfg: cfg}
-	if isNil(client) {
-		s.err = fmt.Errorf("%w: nil DynamoDB client", sessionitem.ErrInvalidConfig)
+	if d == nil {
+		s.err = fmt.Errorf("%w: nil DynamoDB client", ErrInvalidConfig)
 	} else {
-		s.err = cfg.Validate()
+		s.err = cfg.validate()
 	}
 	return s, s.err
 }
 
-// isNil reports whether v is nil or an interface holding a nil pointer, map,
-// slice, func or channel, on which any method call would panic.
-func isNil(v any) bool {
-	if v == nil {
-		return true
-	}
-	r := reflect.ValueOf(v)
-	switch r.Kind() {
-	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface:
-		return r.IsNil()
-	}
-	return false
-}
-
 // Names returns the table and attribute names the store uses.
-func (s *Store) Names() sessionitem.Names { return s.cfg.Names }
+func (s *Store) Names() driver.Names { return s.cfg.Names }
 
 // Find returns the data of the session with the given token; see the public
 // packages' FindCtx for the whole contract.
@@ -115,7 +106,7 @@ func (s *Store) Find(ctx context.Context, token string) ([]byte, bool, error) {
 	if s.err != nil {
 		return nil, false, s.err
 	}
-	key, ok := sessionitem.Key(s.cfg.Prefix, token)
+	key, ok := Key(s.cfg.Prefix, token)
 	if !ok {
 		return nil, false, nil
 	}
@@ -132,7 +123,7 @@ func (s *Store) Find(ctx context.Context, token string) ([]byte, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	if sessionitem.Expired(expiry, time.Now()) {
+	if isExpired(expiry, time.Now()) {
 		return nil, false, nil // whatever its data: an expired session is gone
 	}
 	data, err := s.data(op, item.Data)
@@ -145,11 +136,11 @@ func (s *Store) Find(ctx context.Context, token string) ([]byte, bool, error) {
 // expiry decodes an item's expiry attribute.
 func (s *Store) expiry(op string, v driver.Value) (int64, error) {
 	if v.Type != driver.Number {
-		return 0, s.errorf(op, sessionitem.MalformedError(s.cfg.Expiry, "is missing or not a number"))
+		return 0, s.errorf(op, malformedError(s.cfg.Expiry, "is missing or not a number"))
 	}
-	ns, err := sessionitem.DecodeExpiry(v.Text)
+	ns, err := decodeExpiry(v.Text)
 	if err != nil {
-		return 0, s.errorf(op, sessionitem.MalformedError(s.cfg.Expiry, err.Error()))
+		return 0, s.errorf(op, malformedError(s.cfg.Expiry, err.Error()))
 	}
 	return ns, nil
 }
@@ -158,7 +149,7 @@ func (s *Store) expiry(op string, v driver.Value) (int64, error) {
 // session with no data.
 func (s *Store) data(op string, v driver.Value) ([]byte, error) {
 	if v.Type != driver.Binary {
-		return nil, s.errorf(op, sessionitem.MalformedError(s.cfg.Data, "is missing or not binary"))
+		return nil, s.errorf(op, malformedError(s.cfg.Data, "is missing or not binary"))
 	}
 	if v.Bytes == nil {
 		return []byte{}, nil
@@ -173,12 +164,12 @@ func (s *Store) Commit(ctx context.Context, token string, b []byte, expiry time.
 	if s.err != nil {
 		return s.err
 	}
-	key, ok := sessionitem.Key(s.cfg.Prefix, token)
+	key, ok := Key(s.cfg.Prefix, token)
 	if !ok {
-		return s.errorf(op, sessionitem.ErrInvalidToken)
+		return s.errorf(op, ErrInvalidToken)
 	}
-	expiryN, ttlN := sessionitem.EncodeExpiry(expiry)
-	if err := sessionitem.CheckSize(sessionitem.ItemSize(s.cfg.Names, len(key), len(b), expiryN, ttlN)); err != nil {
+	expiryN, ttlN := EncodeExpiry(expiry)
+	if err := checkSize(ItemSize(s.cfg.Names, len(key), len(b), expiryN, ttlN)); err != nil {
 		return s.errorf(op, err)
 	}
 	if b == nil {
@@ -199,39 +190,17 @@ func (s *Store) Delete(ctx context.Context, token string) error {
 	if s.err != nil {
 		return s.err
 	}
-	key, ok := sessionitem.Key(s.cfg.Prefix, token)
+	key, ok := Key(s.cfg.Prefix, token)
 	if !ok {
 		return nil
 	}
 	rctx, cancel := s.bound(ctx)
-	err := s.d.DeleteItem(rctx, driver.DeleteItem{Table: s.cfg.Table, KeyName: s.cfg.Token, Key: key})
+	err := s.d.DeleteItem(rctx, driver.DeleteItem{Names: s.cfg.Names, Key: key})
 	if err != nil {
 		err = s.fail(ctx, rctx, "delete from", err)
 	}
 	cancel()
 	return err
-}
-
-// Ping checks that the table exists and is usable; see the public packages'
-// Ping.
-func (s *Store) Ping(ctx context.Context) error {
-	if s.err != nil {
-		return s.err
-	}
-	t, err := s.describeTable(ctx)
-	if err != nil {
-		return err
-	}
-	return sessionitem.CheckTable(s.cfg.Names, t)
-}
-
-// describeTable describes the store's table with one bounded request.
-func (s *Store) describeTable(ctx context.Context) (t sessionitem.Table, err error) {
-	err = s.call(ctx, "describe", func(ctx context.Context) (err error) {
-		t, err = s.d.DescribeTable(ctx, s.cfg.Table)
-		return err
-	})
-	return t, err
 }
 
 // nop is the cancel function of a request that needs no bound of its own.
@@ -249,16 +218,58 @@ func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc)
 	return context.WithTimeout(ctx, s.cfg.Timeout)
 }
 
+// DynamoDB error codes the store acts upon, and aws-sdk-go's code for a
+// request that its context ended.
+const (
+	codeNotFound        = "ResourceNotFoundException"
+	codeInUse           = "ResourceInUseException"
+	codeConditionFailed = "ConditionalCheckFailedException"
+	codeCanceled        = "RequestCanceled"
+)
+
+// opError is the error of a store's operation: it names the operation and
+// the table in front of the cause, and unwraps to it.
+type opError struct {
+	op, table string
+	err       error
+}
+
+// Error returns one line that says "dynamostore:" once: a cause that says it
+// too (the store's own errors) loses it, and a cause of several lines (such
+// as aws-sdk-go's "caused by:" errors) is joined into one with "; ".
+func (e *opError) Error() string {
+	msg := strings.TrimPrefix(e.err.Error(), "dynamostore: ")
+	if strings.ContainsAny(msg, "\r\n") {
+		var parts []string
+		for _, line := range strings.FieldsFunc(msg, func(r rune) bool { return r == '\n' || r == '\r' }) {
+			if line = strings.TrimSpace(line); line != "" {
+				parts = append(parts, line)
+			}
+		}
+		msg = strings.Join(parts, "; ")
+	}
+	return "dynamostore: " + e.op + " table " + strconv.Quote(e.table) + ": " + msg
+}
+
+func (e *opError) Unwrap() error { return e.err }
+
 // errorf names the operation and the table in front of err.
 func (s *Store) errorf(op string, err error) error {
-	return fmt.Errorf("dynamostore: %s table %q: %w", op, s.cfg.Table, err)
+	return &opError{op: op, table: s.cfg.Table, err: err}
 }
 
 // fail wraps err, the error of a request sent with rctx, a bound of ctx.
-// It names the operation and the table, and makes sure errors.Is finds the
-// context's error when a context ended: aws-sdk-go's errors do not unwrap to
-// it. When the store's own bound ended the request, it says so.
+// It names the operation and the table. When err is a cancellation (it
+// unwraps to a context's error, or has aws-sdk-go's code RequestCanceled,
+// which does not unwrap), it makes sure errors.Is finds the context's error
+// and, when the store's own bound ended the request, says so. Any other
+// error is the SDK's own, whatever the contexts did after it.
 func (s *Store) fail(ctx, rctx context.Context, op string, err error) error {
+	canceled := errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		s.d.ErrorCode(err) == codeCanceled
+	if !canceled {
+		return s.errorf(op, err)
+	}
 	if cerr := ctx.Err(); cerr != nil {
 		if errors.Is(err, cerr) {
 			return s.errorf(op, err)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/scs-stores/dynamostore/internal/core/driver"
-	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 )
 
 // fakeDriver is a driver.Driver without an engine, for what no engine does
@@ -69,15 +68,15 @@ func (f *fakeDriver) Scan(context.Context, *driver.Scan) (driver.Page, error) {
 	return driver.Page{}, errFake
 }
 
-func (f *fakeDriver) DescribeTable(ctx context.Context, table string) (sessionitem.Table, error) {
+func (f *fakeDriver) DescribeTable(ctx context.Context, table string) (driver.Table, error) {
 	f.count("DescribeTable")
 	if err := ctx.Err(); err != nil {
-		return sessionitem.Table{}, err
+		return driver.Table{}, err
 	}
-	return sessionitem.Table{
-		Status: sessionitem.StatusCreating,
-		Keys:   []sessionitem.KeyElement{{Name: sessionitem.DefaultToken, Type: "HASH"}},
-		Types:  map[string]string{sessionitem.DefaultToken: "S"},
+	return driver.Table{
+		Status: statusCreating,
+		Keys:   []string{"token"},
+		Types:  map[string]string{"token": "S"},
 	}, nil
 }
 
@@ -100,7 +99,7 @@ func (f *fakeDriver) ErrorCode(error) string { return "" }
 
 func TestCreateTableWaitingEndsWithTheContext(t *testing.T) {
 	d := &fakeDriver{}
-	s, err := New(d, d)
+	s, err := New(d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +113,7 @@ func TestCreateTableWaitingEndsWithTheContext(t *testing.T) {
 		if len(waits) == 3 {
 			cancel()
 		}
-		return sessionitem.Sleep(ctx, 0)
+		return sleepCtx(ctx, 0)
 	}
 	err = s.CreateTable(ctx)
 	if !errors.Is(err, context.Canceled) {
@@ -139,14 +138,14 @@ func TestMisconfiguredStoreFailsEveryCallWithoutARequest(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			d := &fakeDriver{}
-			s, err := New(d, d, opts...)
-			if !errors.Is(err, sessionitem.ErrInvalidConfig) {
+			s, err := New(d, opts...)
+			if !errors.Is(err, ErrInvalidConfig) {
 				t.Fatalf("New = %v, want ErrInvalidConfig", err)
 			}
 			ctx := context.Background()
 			check := func(op string, err error) {
 				t.Helper()
-				if !errors.Is(err, sessionitem.ErrInvalidConfig) {
+				if !errors.Is(err, ErrInvalidConfig) {
 					t.Errorf("%s = %v, want ErrInvalidConfig", op, err)
 				}
 			}

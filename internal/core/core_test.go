@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/scs-stores/dynamostore/internal/core/driver"
-	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 )
 
 // sdkError stands for an SDK's own error: it carries a DynamoDB error code
@@ -30,7 +29,7 @@ type scriptDriver struct {
 	put      func(ctx context.Context, r driver.PutItem) error
 	del      func(ctx context.Context, r driver.DeleteItem) error
 	scan     func(ctx context.Context, r *driver.Scan) (driver.Page, error)
-	describe func(ctx context.Context) (sessionitem.Table, error)
+	describe func(ctx context.Context) (driver.Table, error)
 	create   func(ctx context.Context) error
 	ttl      func(ctx context.Context) (string, string, error)
 	enable   func(ctx context.Context) error
@@ -79,9 +78,9 @@ func (d *scriptDriver) Scan(ctx context.Context, r *driver.Scan) (driver.Page, e
 	return d.scan(ctx, r)
 }
 
-func (d *scriptDriver) DescribeTable(ctx context.Context, _ string) (sessionitem.Table, error) {
+func (d *scriptDriver) DescribeTable(ctx context.Context, _ string) (driver.Table, error) {
 	if d.saw(ctx, "DescribeTable", d.describe != nil); d.describe == nil {
-		return sessionitem.Table{}, errors.New("unscripted")
+		return driver.Table{}, errors.New("unscripted")
 	}
 	return d.describe(ctx)
 }
@@ -127,7 +126,7 @@ func (d *scriptDriver) calls() ([]string, []context.Context) {
 func newScripted(t *testing.T, d *scriptDriver, opts ...Option) *Store {
 	t.Helper()
 	d.t = t
-	s, err := New(struct{}{}, d, opts...)
+	s, err := New(d, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,23 +143,19 @@ func liveItem(data string) driver.Item {
 	}
 }
 
-func TestNewOfANilOrTypedNilClientIsInvalidConfig(t *testing.T) {
-	var typed *struct{ x int }
-	var fn func()
-	for name, c := range map[string]any{"nil": nil, "typed nil pointer": typed, "nil func": fn} {
-		s, err := New(c, &scriptDriver{t: t})
-		if !errors.Is(err, sessionitem.ErrInvalidConfig) {
-			t.Errorf("%s: New = %v, want ErrInvalidConfig", name, err)
-		}
-		if _, _, err := s.Find(context.Background(), "tok"); !errors.Is(err, sessionitem.ErrInvalidConfig) {
-			t.Errorf("%s: Find = %v, want ErrInvalidConfig", name, err)
-		}
+func TestNewOfANilDriverIsInvalidConfig(t *testing.T) {
+	s, err := New(nil)
+	if !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("New = %v, want ErrInvalidConfig", err)
+	}
+	if _, _, err := s.Find(context.Background(), "tok"); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("Find = %v, want ErrInvalidConfig", err)
 	}
 }
 
 func TestEmptyTableNameIsTheDefault(t *testing.T) {
 	s := newScripted(t, &scriptDriver{}, WithTable(""), WithAttributes("", "", "", ""))
-	if got, want := s.Names(), sessionitem.DefaultConfig().Names; got != want {
+	if got, want := s.Names(), defaultConfig().Names; got != want {
 		t.Errorf("names = %+v, want %+v", got, want)
 	}
 }
@@ -267,17 +262,44 @@ func TestFailKeepsTheSDKErrorAndMakesContextErrorsMatch(t *testing.T) {
 			t.Errorf("Commit error %q: want the operation and the table, never the token", msg)
 		}
 	})
-	t.Run("caller cancels, SDK error does not unwrap to it", func(t *testing.T) {
+	// aws-sdk-go's error for a request its context ended does not unwrap to
+	// the context's error; it has the code RequestCanceled.
+	canceled := &sdkError{code: "RequestCanceled"}
+	t.Run("caller cancels, SDK's cancellation does not unwrap to it", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		d := &scriptDriver{get: func(context.Context, driver.GetItem) (driver.Item, error) {
 			cancel()
-			return driver.Item{}, sdkErr
+			return driver.Item{}, canceled
 		}}
 		_, _, err := newScripted(t, d).Find(ctx, "tok")
 		var e *sdkError
 		if !errors.Is(err, context.Canceled) || !errors.As(err, &e) || !strings.Contains(err.Error(), "find in table") {
 			t.Fatalf("Find = %v, want context.Canceled, the SDK's error and the operation", err)
+		}
+	})
+	t.Run("SDK's own error, then the caller cancels", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		d := &scriptDriver{get: func(context.Context, driver.GetItem) (driver.Item, error) {
+			cancel() // the context ends just after the SDK gave its own answer
+			return driver.Item{}, sdkErr
+		}}
+		_, _, err := newScripted(t, d).Find(ctx, "tok")
+		var e *sdkError
+		if errors.Is(err, context.Canceled) || !errors.As(err, &e) || e != sdkErr {
+			t.Fatalf("Find = %v, want the SDK's error, not attributed to the context", err)
+		}
+	})
+	t.Run("SDK's own error, then the store's bound passes", func(t *testing.T) {
+		d := &scriptDriver{put: func(ctx context.Context, _ driver.PutItem) error {
+			<-ctx.Done()
+			return sdkErr
+		}}
+		err := newScripted(t, d, WithTimeout(time.Millisecond)).Commit(context.Background(), "tok", nil, time.Now().Add(time.Hour))
+		var e *sdkError
+		if errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "no answer") || !errors.As(err, &e) {
+			t.Fatalf("Commit = %v, want the SDK's error, not attributed to the store's bound", err)
 		}
 	})
 	t.Run("caller's deadline, error that unwraps to it", func(t *testing.T) {
@@ -293,9 +315,9 @@ func TestFailKeepsTheSDKErrorAndMakesContextErrorsMatch(t *testing.T) {
 		}
 	})
 	t.Run("store's bound ends the request", func(t *testing.T) {
-		d := &scriptDriver{describe: func(ctx context.Context) (sessionitem.Table, error) {
+		d := &scriptDriver{describe: func(ctx context.Context) (driver.Table, error) {
 			<-ctx.Done()
-			return sessionitem.Table{}, sdkErr // like aws-sdk-go: no unwrapping to ctx's error
+			return driver.Table{}, canceled
 		}}
 		err := newScripted(t, d, WithTimeout(time.Millisecond)).Ping(context.Background())
 		var e *sdkError
@@ -338,7 +360,7 @@ func TestFindOfAMalformedItem(t *testing.T) {
 			got, found, err := newScripted(t, d, WithTable("sessions")).Find(context.Background(), "tok-SECRET")
 			switch {
 			case tt.attr != "":
-				if !errors.Is(err, sessionitem.ErrMalformedItem) || found || got != nil {
+				if !errors.Is(err, ErrMalformedItem) || found || got != nil {
 					t.Fatalf("Find = %q, %v, %v; want ErrMalformedItem", got, found, err)
 				}
 				msg := err.Error()
@@ -370,7 +392,7 @@ func TestAllOfAMalformedItemNamesTheScan(t *testing.T) {
 				return driver.Page{Items: []driver.Item{it}}, nil
 			}}
 			all, err := newScripted(t, d, WithTable("sessions"), WithScanSegments(1)).All(context.Background())
-			if !errors.Is(err, sessionitem.ErrMalformedItem) || all != nil || !strings.Contains(err.Error(), `scan table "sessions"`) {
+			if !errors.Is(err, ErrMalformedItem) || all != nil || !strings.Contains(err.Error(), `scan table "sessions"`) {
 				t.Fatalf("All = %v, %v; want nil and ErrMalformedItem naming the scan and the table", all, err)
 			}
 		})
@@ -379,8 +401,8 @@ func TestAllOfAMalformedItemNamesTheScan(t *testing.T) {
 
 func TestSizeErrorNamesTheOperationAndSendsNothing(t *testing.T) {
 	s := newScripted(t, &scriptDriver{}, WithTable("sessions"))
-	err := s.Commit(context.Background(), "tok", make([]byte, sessionitem.MaxItemBytes), time.Now())
-	if !errors.Is(err, sessionitem.ErrItemTooLarge) || !strings.Contains(err.Error(), `commit to table "sessions"`) {
+	err := s.Commit(context.Background(), "tok", make([]byte, MaxItemBytes), time.Now())
+	if !errors.Is(err, ErrItemTooLarge) || !strings.Contains(err.Error(), `commit to table "sessions"`) {
 		t.Fatalf("Commit = %v, want ErrItemTooLarge naming the operation and the table", err)
 	}
 }
@@ -398,11 +420,11 @@ func TestDeleteExpiredSkipsAFailedConditionAndStopsAtAnyOtherError(t *testing.T)
 	scan := func(context.Context, *driver.Scan) (driver.Page, error) { return page, nil }
 
 	d := &scriptDriver{scan: scan, del: func(_ context.Context, r driver.DeleteItem) error {
-		if r.Cond.Expression == "" || r.Cond.Values[sessionitem.ReadExpiryPlaceholder].Text != past {
+		if r.Cond.Expression == "" || r.Cond.Values[":expiry"].Text != past {
 			t.Errorf("delete of %s without the condition on the expiry read: %+v", r.Key, r.Cond)
 		}
 		if r.Key == "renewed" {
-			return &sdkError{code: driver.CodeConditionFailed}
+			return &sdkError{code: codeConditionFailed}
 		}
 		return nil
 	}}
@@ -427,10 +449,10 @@ func TestDeleteExpiredSkipsAFailedConditionAndStopsAtAnyOtherError(t *testing.T)
 
 // sessionTable is the description of a ready session table with the default
 // names.
-func sessionTable(status string) sessionitem.Table {
-	return sessionitem.Table{
+func sessionTable(status string) driver.Table {
+	return driver.Table{
 		Status: status,
-		Keys:   []sessionitem.KeyElement{{Name: "token", Type: "HASH"}},
+		Keys:   []string{"token"},
 		Types:  map[string]string{"token": "S"},
 	}
 }
@@ -438,15 +460,15 @@ func sessionTable(status string) sessionitem.Table {
 func TestCreateTableTakesATableCreatedMeanwhileAsCreated(t *testing.T) {
 	describes := 0
 	d := &scriptDriver{
-		describe: func(context.Context) (sessionitem.Table, error) {
+		describe: func(context.Context) (driver.Table, error) {
 			describes++
 			if describes == 1 {
-				return sessionitem.Table{}, &sdkError{code: driver.CodeNotFound}
+				return driver.Table{}, &sdkError{code: codeNotFound}
 			}
-			return sessionTable(sessionitem.StatusActive), nil
+			return sessionTable(statusActive), nil
 		},
-		create: func(context.Context) error { return &sdkError{code: driver.CodeInUse} },
-		ttl:    func(context.Context) (string, string, error) { return sessionitem.TTLEnabled, "ttl", nil },
+		create: func(context.Context) error { return &sdkError{code: codeInUse} },
+		ttl:    func(context.Context) (string, string, error) { return ttlEnabled, "ttl", nil },
 	}
 	if err := newScripted(t, d).CreateTable(context.Background()); err != nil {
 		t.Fatalf("CreateTable = %v, want nil", err)
@@ -457,8 +479,8 @@ func TestCreateTableTakesATableCreatedMeanwhileAsCreated(t *testing.T) {
 	}
 
 	d = &scriptDriver{
-		describe: func(context.Context) (sessionitem.Table, error) {
-			return sessionitem.Table{}, &sdkError{code: driver.CodeNotFound}
+		describe: func(context.Context) (driver.Table, error) {
+			return driver.Table{}, &sdkError{code: codeNotFound}
 		},
 		create: func(context.Context) error { return &sdkError{code: "LimitExceededException"} },
 	}
@@ -470,17 +492,17 @@ func TestCreateTableTakesATableCreatedMeanwhileAsCreated(t *testing.T) {
 }
 
 func TestPingByTableStatusAndKeySchema(t *testing.T) {
-	sortKey := sessionTable(sessionitem.StatusActive)
-	sortKey.Keys = append(sortKey.Keys, sessionitem.KeyElement{Name: "at", Type: "RANGE"})
+	sortKey := sessionTable(statusActive)
+	sortKey.Keys = append(sortKey.Keys, "at")
 	sortKey.Types["at"] = "N"
-	tokenSorts := sessionitem.Table{
-		Status: sessionitem.StatusActive,
-		Keys:   []sessionitem.KeyElement{{Name: "pk", Type: "HASH"}, {Name: "token", Type: "RANGE"}},
+	tokenSorts := driver.Table{
+		Status: statusActive,
+		Keys:   []string{"pk", "token"},
 		Types:  map[string]string{"pk": "S", "token": "S"},
 	}
 	tests := []struct {
 		name  string
-		table sessionitem.Table
+		table driver.Table
 		ready bool
 	}{
 		{"ACTIVE", sessionTable("ACTIVE"), true},
@@ -490,18 +512,18 @@ func TestPingByTableStatusAndKeySchema(t *testing.T) {
 		{"ARCHIVING", sessionTable("ARCHIVING"), false},
 		{"ARCHIVED", sessionTable("ARCHIVED"), false},
 		{"INACCESSIBLE_ENCRYPTION_CREDENTIALS", sessionTable("INACCESSIBLE_ENCRYPTION_CREDENTIALS"), false},
-		{"no description", sessionitem.Table{}, false},
+		{"no description", driver.Table{}, false},
 		{"with a sort key", sortKey, false},
 		{"token is the sort key", tokenSorts, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := &scriptDriver{describe: func(context.Context) (sessionitem.Table, error) { return tt.table, nil }}
+			d := &scriptDriver{describe: func(context.Context) (driver.Table, error) { return tt.table, nil }}
 			err := newScripted(t, d, WithTable("sessions")).Ping(context.Background())
 			if tt.ready && err != nil {
 				t.Fatalf("Ping = %v, want nil", err)
 			}
-			if !tt.ready && (!errors.Is(err, sessionitem.ErrTableNotReady) || !strings.Contains(err.Error(), `"sessions"`)) {
+			if !tt.ready && (!errors.Is(err, ErrTableNotReady) || !strings.Contains(err.Error(), `"sessions"`)) {
 				t.Fatalf("Ping = %v, want ErrTableNotReady naming the table", err)
 			}
 		})

@@ -9,7 +9,7 @@ import (
 // The recommended HTTP client's settings, which both packages'
 // NewHTTPClient apply: the pool, and a bound on each attempt so that a
 // stalled one ends and the SDK retries it on a fresh connection, well within
-// the store's own bound on each call (sessionitem.DefaultTimeout, 10 s).
+// the store's own bound on each call (DefaultTimeout, 10 s).
 const (
 	// DefaultMaxConns is the pool size used for a maxConns of 0 or less: 64
 	// concurrent requests to DynamoDB covers a busy web server on a few

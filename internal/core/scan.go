@@ -2,12 +2,20 @@ package core
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
 
 	"github.com/scs-stores/dynamostore/internal/core/driver"
-	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 )
+
+// The Scans of All and DeleteExpired, and DeleteExpired's conditional
+// delete, name every attribute through a placeholder, since "token", "data"
+// and "ttl" are DynamoDB reserved words and users may choose names with dots
+// or spaces: #t is the token attribute, #d the data, #e the expiry; :now is
+// the instant of the scan, :prefix the token prefix, and :expiry the expiry
+// the Scan read. DynamoDB refuses a placeholder that a request defines but
+// does not use, so each request defines only its own.
 
 // All returns the data of every live session, keyed by token; see the
 // public packages' AllCtx.
@@ -19,26 +27,45 @@ func (s *Store) All(ctx context.Context) (map[string][]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, s.errorf(op, err)
 	}
+	type session struct {
+		token string
+		data  []byte
+	}
 	now := strconv.FormatInt(time.Now().UnixNano(), 10)
-	return sessionitem.ScanAll(ctx, s.cfg.ScanSegments, func(ctx context.Context, segment int) ([]sessionitem.Session, error) {
-		r := s.scanRequest(segment, now, sessionitem.ScanProjection, sessionitem.ScanFilter(s.cfg.Prefix), sessionitem.ScanNames(s.cfg.Names))
+	parts, err := eachSegment(ctx, s.cfg.ScanSegments, func(ctx context.Context, segment int) ([]session, error) {
+		// The items that have not expired, reading back what All returns.
+		r := s.scanRequest(segment, now, "#t, #d", "#e > :now", map[string]string{"#t": s.cfg.Token, "#d": s.cfg.Data, "#e": s.cfg.Expiry})
 		r.Consistent = s.cfg.ConsistentRead
-		var found []sessionitem.Session
+		var found []session
 		err := s.scan(ctx, op, r, func(it driver.Item) error {
 			if it.Key.Type != driver.String {
-				return s.errorf(op, sessionitem.MalformedError(s.cfg.Token, "is missing or not a string"))
+				return s.errorf(op, malformedError(s.cfg.Token, "is missing or not a string"))
 			}
 			data, err := s.data(op, it.Data)
 			if err != nil {
 				return err
 			}
-			if token, ok := sessionitem.TokenFromKey(s.cfg.Prefix, it.Key.Text); ok {
-				found = append(found, sessionitem.Session{Token: token, Data: data})
+			if token, ok := tokenFromKey(s.cfg.Prefix, it.Key.Text); ok {
+				found = append(found, session{token, data})
 			}
 			return nil
 		})
 		return found, err
 	})
+	if err != nil {
+		return nil, s.scanFailed(op, err)
+	}
+	total := 0
+	for _, p := range parts {
+		total += len(p)
+	}
+	all := make(map[string][]byte, total)
+	for _, p := range parts {
+		for _, f := range p {
+			all[f.token] = f.data
+		}
+	}
+	return all, nil
 }
 
 // DeleteExpired removes the expired sessions and returns how many it
@@ -52,10 +79,14 @@ func (s *Store) DeleteExpired(ctx context.Context) (int, error) {
 		return 0, s.errorf(op, err)
 	}
 	now := strconv.FormatInt(time.Now().UnixNano(), 10)
-	return sessionitem.ForSegments(ctx, s.cfg.ScanSegments, func(ctx context.Context, segment int) (int, error) {
-		// Eventually consistent: an item a stale read misses is removed by
-		// the next run, and one it sees stale fails the delete's condition.
-		r := s.scanRequest(segment, now, sessionitem.ExpiredProjection, sessionitem.ExpiredFilter(s.cfg.Prefix), sessionitem.ExpiredNames(s.cfg.Names))
+	counts, err := eachSegment(ctx, s.cfg.ScanSegments, func(ctx context.Context, segment int) (int, error) {
+		// The items that had expired, reading back the key and the expiry
+		// as they are, so that the delete can check that the expiry has not
+		// changed since. An item whose expiry is missing or not a number
+		// never matches. Eventually consistent: an item a stale read misses
+		// is removed by the next run, and one it sees stale fails the
+		// delete's condition.
+		r := s.scanRequest(segment, now, "#t, #e", "#e <= :now", map[string]string{"#t": s.cfg.Token, "#e": s.cfg.Expiry})
 		removed := 0
 		err := s.scan(ctx, op, r, func(it driver.Item) error {
 			if it.Key.Type != driver.String || it.Expiry.Type != driver.Number {
@@ -69,39 +100,60 @@ func (s *Store) DeleteExpired(ctx context.Context) (int, error) {
 		})
 		return removed, err
 	})
+	total := 0
+	for _, c := range counts {
+		total += c
+	}
+	if err != nil {
+		return total, s.scanFailed(op, err)
+	}
+	return total, nil
+}
+
+// scanFailed returns the error of eachSegment, naming the operation and the
+// table when it is the context's own.
+func (s *Store) scanFailed(op string, err error) error {
+	var e *opError
+	if errors.As(err, &e) {
+		return err
+	}
+	return s.errorf(op, err)
 }
 
 // deleteIfExpiry deletes the item with the given key if its expiry is still
-// the number expiry, and reports whether it did.
+// the number expiry, and reports whether it did. An item committed
+// (renewed) since the Scan read it, or already deleted, fails the condition
+// and is left alone.
 func (s *Store) deleteIfExpiry(ctx context.Context, key, expiry string) (bool, error) {
 	rctx, cancel := s.bound(ctx)
 	defer cancel()
 	err := s.d.DeleteItem(rctx, driver.DeleteItem{
-		Table:   s.cfg.Table,
-		KeyName: s.cfg.Token,
-		Key:     key,
+		Names: s.cfg.Names,
+		Key:   key,
 		Cond: driver.Expr{
-			Expression: sessionitem.DeleteExpiredCondition,
-			Names:      sessionitem.DeleteConditionNames(s.cfg.Names),
-			Values:     map[string]driver.Value{sessionitem.ReadExpiryPlaceholder: {Type: driver.Number, Text: expiry}},
+			Expression: "#e = :expiry",
+			Names:      map[string]string{"#e": s.cfg.Expiry},
+			Values:     map[string]driver.Value{":expiry": {Type: driver.Number, Text: expiry}},
 		},
 	})
 	switch {
 	case err == nil:
 		return true, nil
-	case s.d.ErrorCode(err) == driver.CodeConditionFailed:
+	case s.d.ErrorCode(err) == codeConditionFailed:
 		return false, nil // renewed or deleted since the Scan read it
 	}
 	return false, s.fail(ctx, rctx, "delete an expired session from", err)
 }
 
 // scanRequest returns the first page's request of one segment of a Scan
-// with the given projection, filter and placeholder names, at now (Unix
-// nanoseconds).
+// with the given projection, filter on the expiry and placeholder names, at
+// now (Unix nanoseconds). With a token prefix, the filter also keeps only
+// the tokens that begin with it.
 func (s *Store) scanRequest(segment int, now, projection, filter string, names map[string]string) *driver.Scan {
-	values := map[string]driver.Value{sessionitem.NowPlaceholder: {Type: driver.Number, Text: now}}
+	values := map[string]driver.Value{":now": {Type: driver.Number, Text: now}}
 	if s.cfg.Prefix != "" {
-		values[sessionitem.PrefixPlaceholder] = driver.Value{Type: driver.String, Text: s.cfg.Prefix}
+		filter += " AND begins_with(#t, :prefix)"
+		values[":prefix"] = driver.Value{Type: driver.String, Text: s.cfg.Prefix}
 	}
 	return &driver.Scan{
 		Names:      s.cfg.Names,

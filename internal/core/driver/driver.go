@@ -1,8 +1,10 @@
 // Package driver defines what the portable session store (package core)
-// needs from an AWS SDK: eight DynamoDB calls in neutral terms, and a way to
-// read an SDK error's DynamoDB error code. A driver knows one SDK and nothing
-// of sessions; every rule (keys, expiry, sizes, malformed items, paging,
-// timeouts, error wrapping) lives in package core and package sessionitem.
+// needs from an AWS SDK: eight DynamoDB calls, and a way to read an SDK
+// error's DynamoDB error code. A driver knows one SDK and the shape of a
+// session item (a string key, binary data, and the expiry and ttl numbers,
+// under the attribute names of Names), but none of the rules: keys, expiry,
+// sizes, malformed items, paging, timeouts and error wrapping all live in
+// package core.
 //
 // A driver translates requests and answers and does nothing else: it sends
 // one SDK call per method, never retries on its own (the SDK does that), and
@@ -11,11 +13,7 @@
 // driver through the store built on it.
 package driver
 
-import (
-	"context"
-
-	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
-)
+import "context"
 
 // Driver sends DynamoDB requests through one AWS SDK. Implementations must
 // be safe for concurrent use.
@@ -30,21 +28,23 @@ type Driver interface {
 
 	// DeleteItem deletes one item by its string hash key, on the condition
 	// r.Cond when it is set. A condition that does not hold gives an error
-	// whose ErrorCode is CodeConditionFailed.
+	// whose ErrorCode is "ConditionalCheckFailedException".
 	DeleteItem(ctx context.Context, r DeleteItem) error
 
 	// Scan reads one page of a Scan, from where r.Start says (nil: the
-	// start). The page's Next is nil after the last page.
+	// start). The page's Next is nil after the last page. A Start that is
+	// not a Next of this driver gives an error, and no request is sent.
 	Scan(ctx context.Context, r *Scan) (Page, error)
 
 	// DescribeTable returns what the store needs of a table's description;
 	// a description without a table gives a Table with an empty Status. A
-	// missing table gives an error whose ErrorCode is CodeNotFound.
-	DescribeTable(ctx context.Context, table string) (sessionitem.Table, error)
+	// missing table gives an error whose ErrorCode is
+	// "ResourceNotFoundException".
+	DescribeTable(ctx context.Context, table string) (Table, error)
 
 	// CreateTable creates an on-demand table keyed by the string attribute
 	// key alone. A table that exists already gives an error whose ErrorCode
-	// is CodeInUse.
+	// is "ResourceInUseException".
 	CreateTable(ctx context.Context, table, key string) error
 
 	// DescribeTTL returns the table's Time To Live status and the attribute
@@ -55,16 +55,26 @@ type Driver interface {
 	EnableTTL(ctx context.Context, table, attribute string) error
 
 	// ErrorCode returns the DynamoDB error code that err carries, such as
-	// "ResourceNotFoundException", or "" when it carries none.
+	// "ResourceNotFoundException", or "" when it carries none. The error of
+	// a request that its context ended either unwraps to the context's
+	// error or has the code "RequestCanceled" (aws-sdk-go's).
 	ErrorCode(err error) string
 }
 
-// DynamoDB error codes the store acts upon.
-const (
-	CodeNotFound        = "ResourceNotFoundException"
-	CodeInUse           = "ResourceInUseException"
-	CodeConditionFailed = "ConditionalCheckFailedException"
-)
+// Names are the table and attribute names of a session item.
+type Names struct {
+	Table, Token, Data, Expiry, TTL string
+}
+
+// Table is what the store needs to know of a table's description.
+type Table struct {
+	Status string
+	// Keys lists the key schema's attribute names: the hash key, then the
+	// sort key if there is one.
+	Keys []string
+	// Types maps the defined attributes to their types (S, N, B).
+	Types map[string]string
+}
 
 // Type is the DynamoDB type of an attribute value, as far as the store
 // cares.
@@ -101,7 +111,7 @@ type Item struct {
 // GetItem is a GetItem request: the item whose Names.Token attribute is Key,
 // in table Names.Table.
 type GetItem struct {
-	Names      sessionitem.Names
+	Names      Names
 	Key        string
 	Consistent bool
 }
@@ -109,17 +119,19 @@ type GetItem struct {
 // PutItem is a PutItem request for a whole session item. Expiry and TTL are
 // numbers, as DynamoDB takes them.
 type PutItem struct {
-	Names       sessionitem.Names
+	Names       Names
 	Key         string
 	Data        []byte
 	Expiry, TTL string
 }
 
-// DeleteItem is a DeleteItem request, conditional when Cond.Expression is
-// not empty.
+// DeleteItem is a DeleteItem request: the item whose Names.Token attribute
+// is Key, in table Names.Table; conditional when Cond.Expression is not
+// empty.
 type DeleteItem struct {
-	Table, KeyName, Key string
-	Cond                Expr
+	Names Names
+	Key   string
+	Cond  Expr
 }
 
 // Expr is a condition or filter expression with its placeholders. An empty
@@ -133,7 +145,7 @@ type Expr struct {
 // Scan is a request for one page of a Scan.
 type Scan struct {
 	// Names gives the table, and the attributes to read into each Item.
-	Names      sessionitem.Names
+	Names      Names
 	Consistent bool
 	// Projection lists the attributes to read back, through placeholders
 	// of Filter.Names; empty reads back whole items.

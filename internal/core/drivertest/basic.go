@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/scs-stores/dynamostore/internal/core"
-	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 )
 
 func init() {
@@ -50,7 +49,7 @@ func testCommitThenFindReturnsData(t *testing.T, h *H) {
 func testNilClient(t *testing.T, h *H) {
 	t.Parallel()
 	_, err := h.NewStore(nil)
-	if !errors.Is(err, sessionitem.ErrInvalidConfig) {
+	if !errors.Is(err, core.ErrInvalidConfig) {
 		t.Fatalf("new store on a typed nil client: error = %v, want ErrInvalidConfig", err)
 	}
 }

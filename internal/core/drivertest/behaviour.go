@@ -15,7 +15,6 @@ import (
 
 	"github.com/scs-stores/dynamostore/internal/core"
 	"github.com/scs-stores/dynamostore/internal/core/driver"
-	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 )
 
 // Behaviour and edges of the store's calls, as a user sees them.
@@ -125,13 +124,13 @@ func testInvalidConfigIsRefused(t *testing.T, h *H) {
 		{"expiry name not valid UTF-8", []core.Option{core.WithAttributes("", "", "e\xff", "")}},
 		{"ttl name the expiry's", []core.Option{core.WithAttributes("", "", "x", "x")}},
 		{"zero scan segments", []core.Option{core.WithScanSegments(0)}},
-		{"too many scan segments", []core.Option{core.WithScanSegments(sessionitem.MaxScanSegments + 1)}},
+		{"too many scan segments", []core.Option{core.WithScanSegments(core.MaxScanSegments + 1)}},
 		{"prefix of 2048 bytes", []core.Option{core.WithTokenPrefix(strings.Repeat("p", 2048))}},
 		{"prefix not UTF-8", []core.Option{core.WithTokenPrefix("\xff")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := h.NewStore(c, tt.opts...); !errors.Is(err, sessionitem.ErrInvalidConfig) {
+			if _, err := h.NewStore(c, tt.opts...); !errors.Is(err, core.ErrInvalidConfig) {
 				t.Fatalf("new store = %v, want ErrInvalidConfig", err)
 			}
 		})
@@ -329,7 +328,7 @@ func testInvalidTokensSendNoRequest(t *testing.T, h *H) {
 				"Commit":    s.Commit(tt.token, []byte("x"), inAnHour()),
 				"CommitCtx": s.CommitCtx(ctx, tt.token, []byte("x"), inAnHour()),
 			} {
-				if !errors.Is(err, sessionitem.ErrInvalidToken) {
+				if !errors.Is(err, core.ErrInvalidToken) {
 					t.Errorf("%s = %v, want ErrInvalidToken", op, err)
 				} else if tt.token != "" && strings.Contains(err.Error(), tt.token) {
 					t.Errorf("%s error contains the token", op)
@@ -734,7 +733,7 @@ func testPingChecksTheKeySchema(t *testing.T, h *H) {
 				}
 				return
 			}
-			if !errors.Is(err, sessionitem.ErrTableNotReady) || !strings.Contains(err.Error(), strconv.Quote(table)) {
+			if !errors.Is(err, core.ErrTableNotReady) || !strings.Contains(err.Error(), strconv.Quote(table)) {
 				t.Fatalf("Ping = %v, want ErrTableNotReady naming the table", err)
 			}
 		})
@@ -765,11 +764,11 @@ func testMissingTableIsAnError(t *testing.T, h *H) {
 		"DeleteExpired": delErr,
 		"Ping":          s.Ping(),
 	} {
-		if code := d.ErrorCode(err); code != driver.CodeNotFound {
+		if code := d.ErrorCode(err); code != codeNotFound {
 			t.Errorf("%s = %v (code %q), want the SDK's ResourceNotFoundException", op, err, code)
 			continue
 		}
-		if errors.Is(err, sessionitem.ErrTableNotReady) {
+		if errors.Is(err, core.ErrTableNotReady) {
 			t.Errorf("%s = %v, want DynamoDB's error, not ErrTableNotReady", op, err)
 		}
 		if !strings.Contains(err.Error(), table) || strings.Contains(err.Error(), "SECRET") {

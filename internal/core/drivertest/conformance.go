@@ -9,7 +9,6 @@ import (
 
 	"github.com/scs-stores/dynamostore/internal/core"
 	"github.com/scs-stores/dynamostore/internal/core/driver"
-	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 	"github.com/scs-stores/dynamostore/storetest"
 )
 
@@ -50,8 +49,8 @@ func (h *H) emptyTable(t testing.TB, c Client, table string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	d := h.Driver(c)
-	for _, key := range h.TableKeys(t, c, table, sessionitem.DefaultToken) {
-		if err := d.DeleteItem(ctx, driver.DeleteItem{Table: table, KeyName: sessionitem.DefaultToken, Key: key}); err != nil {
+	for _, key := range h.TableKeys(t, c, table, "token") {
+		if err := d.DeleteItem(ctx, driver.DeleteItem{Names: driver.Names{Table: table, Token: "token"}, Key: key}); err != nil {
 			t.Fatalf("empty %s: %v", table, err)
 		}
 	}

@@ -30,7 +30,6 @@ import (
 
 	"github.com/scs-stores/dynamostore/internal/core"
 	"github.com/scs-stores/dynamostore/internal/core/driver"
-	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 	"github.com/scs-stores/dynamostore/internal/core/testenv"
 )
 
@@ -159,7 +158,7 @@ func (h *H) Store(t testing.TB, c Client, opts ...core.Option) Store {
 // waits until it is ACTIVE, and deletes it when t ends. It returns its name.
 func (h *H) NewTable(t testing.TB) string {
 	t.Helper()
-	return h.RawTable(t, sessionitem.DefaultToken, "S")
+	return h.RawTable(t, "token", "S")
 }
 
 // RawTable creates a table of its own for t keyed by key of type keyType,
@@ -184,7 +183,7 @@ func (h *H) SharedTable(t testing.TB) string {
 	h.shared.Do(func() {
 		c := h.NewClient(t, ClientOptions{})
 		name := testenv.TableName(t) + "_shared"
-		if h.sharedErr = h.makeTable(c, name, sessionitem.DefaultToken, "S"); h.sharedErr != nil {
+		if h.sharedErr = h.makeTable(c, name, "token", "S"); h.sharedErr != nil {
 			return
 		}
 		h.sharedTbl = name
@@ -211,7 +210,7 @@ func (h *H) makeTable(c Client, name, key, keyType string) error {
 		if err != nil {
 			return false, err
 		}
-		return t.Status == sessionitem.StatusActive, nil
+		return t.Status == "ACTIVE", nil
 	})
 }
 
@@ -222,16 +221,16 @@ func (h *H) dropTable(t testing.TB, c Client, name string) {
 	defer cancel()
 	d := h.Driver(c)
 	err := h.DeleteTable(ctx, c, name)
-	if err == nil || d.ErrorCode(err) == driver.CodeInUse {
+	if err == nil || d.ErrorCode(err) == "ResourceInUseException" {
 		err = testenv.WaitFor(ctx, "table "+name+" to be gone", func(ctx context.Context) (bool, error) {
 			_, err := d.DescribeTable(ctx, name)
-			if d.ErrorCode(err) == driver.CodeNotFound {
+			if d.ErrorCode(err) == codeNotFound {
 				return true, nil
 			}
 			return false, err
 		})
 	}
-	if err != nil && d.ErrorCode(err) != driver.CodeNotFound && t != nil {
+	if err != nil && d.ErrorCode(err) != codeNotFound && t != nil {
 		t.Errorf("delete table %s: %v", name, err)
 	}
 }
@@ -267,6 +266,15 @@ func N(n string) driver.Value { return driver.Value{Type: driver.Number, Text: n
 // B makes a binary value; see S.
 func B(b []byte) driver.Value { return driver.Value{Type: driver.Binary, Bytes: b} }
 
+// The store's defaults, as the item format and the seed API fix them, and
+// the code of the error DynamoDB gives for a missing table.
+var defaultNames = driver.Names{Table: "scs_session", Token: "token", Data: "data", Expiry: "expiry", TTL: "ttl"}
+
+const (
+	defaultScanSegments = 4
+	codeNotFound        = "ResourceNotFoundException"
+)
+
 // FeatureExactSizes names the engine's refusal of an item one byte over
 // DynamoDB's 400 KB limit, for RequireExactSizes.
 const FeatureExactSizes = "ExactItemSizes"
@@ -282,8 +290,8 @@ func (h *H) RequireExactSizes(t testing.TB) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		key := "feature-size-probe"
-		names := sessionitem.DefaultConfig().Names
-		over := sessionitem.MaxItemBytes + 1 - sessionitem.ItemSize(names, len(key), 0, "1", "1")
+		names := defaultNames
+		over := core.MaxItemBytes + 1 - core.ItemSize(names, len(key), 0, "1", "1")
 		item := map[string]driver.Value{
 			names.Token: S(key), names.Data: B(make([]byte, over)), names.Expiry: N("1"), names.TTL: N("1"),
 		}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/scs-stores/dynamostore/internal/core"
 	"github.com/scs-stores/dynamostore/internal/core/driver"
-	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 	"github.com/scs-stores/dynamostore/internal/core/testenv"
 )
 
@@ -38,7 +37,7 @@ func (h *H) TableKeys(t testing.TB, c Client, table, keyName string) []string {
 	defer cancel()
 	d := h.Driver(c)
 	r := &driver.Scan{
-		Names:      sessionitem.Names{Table: table, Token: keyName},
+		Names:      driver.Names{Table: table, Token: keyName},
 		Consistent: true,
 		Projection: "#k",
 		Filter: driver.Expr{

@@ -18,7 +18,6 @@ import (
 
 	"github.com/scs-stores/dynamostore/internal/core"
 	"github.com/scs-stores/dynamostore/internal/core/driver"
-	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 )
 
 func init() {
@@ -240,7 +239,7 @@ type faultVersion struct {
 // version, and no other attribute.
 func faultCheckWhole(t testing.TB, h *H, c Client, table, token string, versions ...faultVersion) {
 	t.Helper()
-	names := sessionitem.DefaultConfig().Names
+	names := defaultNames
 	item := h.Get(t, c, table, names.Token, token)
 	for _, v := range versions {
 		if v.absent {
@@ -252,7 +251,7 @@ func faultCheckWhole(t testing.TB, h *H, c Client, table, token string, versions
 		if item == nil {
 			continue
 		}
-		expiryN, ttlN := sessionitem.EncodeExpiry(v.expiry)
+		expiryN, ttlN := core.EncodeExpiry(v.expiry)
 		data, exp, ttl := item[names.Data], item[names.Expiry], item[names.TTL]
 		if len(item) == 4 && data.Type == driver.Binary && bytes.Equal(data.Bytes, v.data) &&
 			exp.Type == driver.Number && exp.Text == expiryN && ttl.Type == driver.Number && ttl.Text == ttlN {
@@ -282,7 +281,7 @@ func faultNoSecrets(t testing.TB, err error, token string, data []byte) {
 // table, which a fault must never turn into.
 func faultNotNotFound(t testing.TB, h *H, c Client, op string, err error) {
 	t.Helper()
-	if code := h.Driver(c).ErrorCode(err); code == driver.CodeNotFound {
+	if code := h.Driver(c).ErrorCode(err); code == codeNotFound {
 		t.Errorf("%s = %v, whose code is %s", op, err, code)
 	}
 }

@@ -8,15 +8,14 @@ import (
 	"time"
 
 	"github.com/scs-stores/dynamostore/internal/core"
-	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 	"github.com/scs-stores/dynamostore/internal/core/testenv"
 )
 
 // FuzzRoundTrip is the body of each package's FuzzCommitFindDelete: it
 // round-trips any token, data and expiry through the package's store on the
 // engine, on a table of its own. Commit either stores the session or refuses
-// it with ErrInvalidToken or ErrItemTooLarge exactly when sessionitem says
-// so, without the token in the error; Find then returns the data when the
+// it with ErrInvalidToken or ErrItemTooLarge exactly when the core's Key and
+// ItemSize say so, without the token in the error; Find then returns the data when the
 // session is live and nothing when it has expired; Delete removes it. Data
 // over 64 KB is skipped (the suite tests sizes up to the limit), so that the
 // fuzzer's minimizing stays fast.
@@ -45,16 +44,16 @@ func FuzzRoundTrip(f *testing.F, h Harness) {
 		now := time.Now()
 		expiry := now.Add(time.Duration(lifeMillis) * time.Millisecond)
 		err := s.Commit(token, data, expiry)
-		key, keyOK := sessionitem.Key(prefix, token)
-		expiryN, ttlN := sessionitem.EncodeExpiry(expiry)
-		tooLarge := keyOK && sessionitem.ItemSize(sessionitem.DefaultConfig().Names, len(key), len(data), expiryN, ttlN) > sessionitem.MaxItemBytes
+		key, keyOK := core.Key(prefix, token)
+		expiryN, ttlN := core.EncodeExpiry(expiry)
+		tooLarge := keyOK && core.ItemSize(defaultNames, len(key), len(data), expiryN, ttlN) > core.MaxItemBytes
 		switch {
 		case !keyOK:
-			if !errors.Is(err, sessionitem.ErrInvalidToken) {
+			if !errors.Is(err, core.ErrInvalidToken) {
 				t.Fatalf("Commit of an invalid token = %v, want ErrInvalidToken", err)
 			}
 		case tooLarge:
-			if !errors.Is(err, sessionitem.ErrItemTooLarge) {
+			if !errors.Is(err, core.ErrItemTooLarge) {
 				t.Fatalf("Commit of %d bytes = %v, want ErrItemTooLarge", len(data), err)
 			}
 		case err != nil:

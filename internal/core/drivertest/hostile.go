@@ -17,7 +17,6 @@ import (
 
 	"github.com/scs-stores/dynamostore/internal/core"
 	"github.com/scs-stores/dynamostore/internal/core/driver"
-	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 	"github.com/scs-stores/dynamostore/internal/core/testenv"
 )
 
@@ -108,7 +107,7 @@ func testHostileTokens(t *testing.T, h *H) {
 				MustFind(t, s, c.token, data)
 				hostileRequests(t, rec, "Find", 1)
 			} else {
-				if !errors.Is(err, sessionitem.ErrInvalidToken) {
+				if !errors.Is(err, core.ErrInvalidToken) {
 					t.Fatalf("Commit = %v, want ErrInvalidToken", err)
 				}
 				faultNoSecrets(t, err, c.token, data)
@@ -189,11 +188,11 @@ func testHostileSizes(t *testing.T, h *H) {
 		table := h.RawTable(t, c.token, "S")
 		cl, rec := hostileCounted(t, h)
 		s := h.Store(t, cl, append([]core.Option{core.WithTable(table)}, c.opts...)...)
-		names := sessionitem.Names{Table: table, Token: s.TokenName(), Data: s.DataName(), Expiry: s.ExpiryName(), TTL: s.TTLName()}
+		names := driver.Names{Table: table, Token: s.TokenName(), Data: s.DataName(), Expiry: s.ExpiryName(), TTL: s.TTLName()}
 		token := "SECRET-TOKEN-0123456789abcdefghijklmnopqrstu"
 		expiry := time.Now().Add(24 * time.Hour)
-		expiryN, ttlN := sessionitem.EncodeExpiry(expiry)
-		limit := sessionitem.MaxItemBytes - sessionitem.ItemSize(names, len(c.prefix+token), 0, expiryN, ttlN)
+		expiryN, ttlN := core.EncodeExpiry(expiry)
+		limit := core.MaxItemBytes - core.ItemSize(names, len(c.prefix+token), 0, expiryN, ttlN)
 		for _, d := range []struct {
 			name string
 			data []byte
@@ -209,7 +208,7 @@ func testHostileSizes(t *testing.T, h *H) {
 			rec.Take()
 			err := s.Commit(token, d.data, expiry)
 			if !d.ok {
-				if !errors.Is(err, sessionitem.ErrItemTooLarge) {
+				if !errors.Is(err, core.ErrItemTooLarge) {
 					t.Fatalf("%s: Commit = %v, want ErrItemTooLarge", d.name, err)
 				}
 				faultNoSecrets(t, err, token, d.data)
@@ -251,7 +250,7 @@ func testHostileExpiries(t *testing.T, h *H) {
 	table := h.NewTable(t)
 	c, rec := hostileCounted(t, h)
 	s := h.Store(t, c, core.WithTable(table))
-	names := sessionitem.DefaultConfig().Names
+	names := defaultNames
 	cases := []struct {
 		name   string
 		expiry time.Time
@@ -286,7 +285,7 @@ func testHostileExpiries(t *testing.T, h *H) {
 		}
 		// The raw item has the ttl one second past the expiry, rounded down.
 		item := h.Get(t, c, table, names.Token, token)
-		wantExpiry, wantTTL := sessionitem.EncodeExpiry(e.expiry)
+		wantExpiry, wantTTL := core.EncodeExpiry(e.expiry)
 		if got := item[names.Expiry]; got.Type != driver.Number || got.Text != wantExpiry {
 			t.Errorf("%s: expiry attribute %+v, want N %s", e.name, got, wantExpiry)
 		}
@@ -349,7 +348,7 @@ func testHostileAttributeNames(t *testing.T, h *H) {
 		if err := s.Delete("tok"); err != nil {
 			t.Fatalf("Delete: %v", err)
 		}
-		hostileRequests(t, rec, "Ping, Commit, Commit, Find, All (4 segments) and Delete", 5+sessionitem.DefaultScanSegments)
+		hostileRequests(t, rec, "Ping, Commit, Commit, Find, All (4 segments) and Delete", 5+defaultScanSegments)
 		item := h.Get(t, cl, table, c.token, "p:gone")
 		for _, a := range []string{c.token, c.data, c.expiry, c.ttl} {
 			if item[a].Type == driver.Missing {
@@ -375,7 +374,7 @@ func testHostileTables(t *testing.T, h *H) {
 		// allOK says whether All succeeds (a scan reads any table).
 		allOK bool
 	}{
-		{"missing", func(t *testing.T) string { return testenv.TableName(t) }, driver.CodeNotFound, false},
+		{"missing", func(t *testing.T) string { return testenv.TableName(t) }, codeNotFound, false},
 		{"keyed by id", func(t *testing.T) string { return h.RawTable(t, "id", "S") }, "ValidationException", true},
 		{"keyed by a number", func(t *testing.T) string { return h.RawTable(t, "token", "N") }, "ValidationException", true},
 		{"keyed by binary", func(t *testing.T) string { return h.RawTable(t, "token", "B") }, "ValidationException", true},
@@ -400,9 +399,9 @@ func testHostileTables(t *testing.T, h *H) {
 		check("Find", err)
 		check("Commit", s.Commit(token, data, time.Now().Add(time.Hour)))
 		check("Delete", s.Delete(token))
-		if c.code == driver.CodeNotFound {
+		if c.code == codeNotFound {
 			check("Ping", s.Ping())
-		} else if err := s.Ping(); !errors.Is(err, sessionitem.ErrTableNotReady) {
+		} else if err := s.Ping(); !errors.Is(err, core.ErrTableNotReady) {
 			t.Errorf("Ping = %v, want ErrTableNotReady", err)
 		} else {
 			hostileRequests(t, rec, "Ping", 1)
@@ -446,7 +445,7 @@ func testHostileMalformedItems(t *testing.T, h *H) {
 		c.item["token"] = S(token)
 		h.Put(t, cl, table, c.item)
 		b, found, err := s.Find(token)
-		if !errors.Is(err, sessionitem.ErrMalformedItem) || found || b != nil {
+		if !errors.Is(err, core.ErrMalformedItem) || found || b != nil {
 			t.Fatalf("Find = %q, %v, %v; want ErrMalformedItem", b, found, err)
 		}
 		if !strings.Contains(err.Error(), strconv.Quote(c.attr)) {
@@ -455,7 +454,7 @@ func testHostileMalformedItems(t *testing.T, h *H) {
 		faultNoSecrets(t, err, token, secret)
 		all, err := s.All()
 		if c.all {
-			if !errors.Is(err, sessionitem.ErrMalformedItem) || all != nil {
+			if !errors.Is(err, core.ErrMalformedItem) || all != nil {
 				t.Fatalf("All = %v, %v; want ErrMalformedItem", all, err)
 			}
 			if !strings.Contains(err.Error(), strconv.Quote(c.attr)) {

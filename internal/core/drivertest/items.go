@@ -13,7 +13,6 @@ import (
 
 	"github.com/scs-stores/dynamostore/internal/core"
 	"github.com/scs-stores/dynamostore/internal/core/driver"
-	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 	"github.com/scs-stores/dynamostore/internal/core/testenv"
 )
 
@@ -67,7 +66,7 @@ func testMalformedItem(t *testing.T, h *H) {
 					t.Fatalf("Find = %q, %v, %v; want nil, false, nil", got, found, err)
 				}
 			} else {
-				if !errors.Is(err, sessionitem.ErrMalformedItem) || found || got != nil {
+				if !errors.Is(err, core.ErrMalformedItem) || found || got != nil {
 					t.Fatalf("Find = %q, %v, %v; want nil, false, ErrMalformedItem", got, found, err)
 				}
 				checkNamed(t, "Find", err, "find in", table, tt.attr)
@@ -75,7 +74,7 @@ func testMalformedItem(t *testing.T, h *H) {
 
 			all, err := s.All()
 			if tt.all {
-				if !errors.Is(err, sessionitem.ErrMalformedItem) || all != nil {
+				if !errors.Is(err, core.ErrMalformedItem) || all != nil {
 					t.Fatalf("All = %q, %v; want nil, ErrMalformedItem", all, err)
 				}
 				checkNamed(t, "All", err, "scan", table, tt.attr)
@@ -108,11 +107,11 @@ func testCommitOverTheItemLimit(t *testing.T, h *H) {
 	s := recordedStore(t, h, rec, table)
 	token := t.Name()
 	expiry := inAnHour()
-	expiryN, ttlN := sessionitem.EncodeExpiry(expiry)
-	fits := sessionitem.MaxItemBytes - sessionitem.ItemSize(sessionitem.DefaultConfig().Names, len(token), 0, expiryN, ttlN)
+	expiryN, ttlN := core.EncodeExpiry(expiry)
+	fits := core.MaxItemBytes - core.ItemSize(defaultNames, len(token), 0, expiryN, ttlN)
 	for _, size := range []int{fits + 1, 400 * 1024, 401 * 1024, 4 << 20} {
 		err := s.Commit(token, make([]byte, size), expiry)
-		if !errors.Is(err, sessionitem.ErrItemTooLarge) {
+		if !errors.Is(err, core.ErrItemTooLarge) {
 			t.Errorf("Commit of %d bytes = %v, want ErrItemTooLarge", size, err)
 			continue
 		}
@@ -155,19 +154,19 @@ func testItemSizeLimitAgreesWithTheEngine(t *testing.T, h *H) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			key := t.Name() + "/" + tt.key
-			expiryN, ttlN := sessionitem.EncodeExpiry(tt.expiry)
-			fits := sessionitem.MaxItemBytes - sessionitem.ItemSize(sessionitem.DefaultConfig().Names, len(key), 0, expiryN, ttlN)
+			expiryN, ttlN := core.EncodeExpiry(tt.expiry)
+			fits := core.MaxItemBytes - core.ItemSize(defaultNames, len(key), 0, expiryN, ttlN)
 
 			if err := s.Commit(key, make([]byte, fits), tt.expiry); err != nil {
-				t.Fatalf("Commit of an item of exactly %d bytes = %v", sessionitem.MaxItemBytes, err)
+				t.Fatalf("Commit of an item of exactly %d bytes = %v", core.MaxItemBytes, err)
 			}
 			item := h.Get(t, c, table, "token", key)
 			if item == nil || item["data"].Type != driver.Binary || len(item["data"].Bytes) != fits {
-				t.Fatalf("the %d-byte item was not stored", sessionitem.MaxItemBytes)
+				t.Fatalf("the %d-byte item was not stored", core.MaxItemBytes)
 			}
 			rec.Take()
-			if err := s.Commit(key, make([]byte, fits+1), tt.expiry); !errors.Is(err, sessionitem.ErrItemTooLarge) {
-				t.Fatalf("Commit of %d bytes = %v, want ErrItemTooLarge", sessionitem.MaxItemBytes+1, err)
+			if err := s.Commit(key, make([]byte, fits+1), tt.expiry); !errors.Is(err, core.ErrItemTooLarge) {
+				t.Fatalf("Commit of %d bytes = %v, want ErrItemTooLarge", core.MaxItemBytes+1, err)
 			}
 			if reqs := rec.Take(); len(reqs) != 0 {
 				t.Errorf("the refused Commit sent %v", Ops(reqs))
@@ -180,7 +179,7 @@ func testItemSizeLimitAgreesWithTheEngine(t *testing.T, h *H) {
 			item["data"] = B(make([]byte, fits+1))
 			err := h.PutRaw(context.Background(), c, table, item)
 			if code := h.Driver(c).ErrorCode(err); code != "ValidationException" {
-				t.Fatalf("raw PutItem of our %d-byte item = %v, want the engine to refuse it", sessionitem.MaxItemBytes+1, err)
+				t.Fatalf("raw PutItem of our %d-byte item = %v, want the engine to refuse it", core.MaxItemBytes+1, err)
 			}
 		})
 	}
@@ -201,8 +200,8 @@ func requireByteSizedKeys(t *testing.T, h *H) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		key := "feature-key-size-probe-" + strings.Repeat("€", 100) // 3 bytes a character
-		names := sessionitem.DefaultConfig().Names
-		over := sessionitem.MaxItemBytes + 1 - sessionitem.ItemSize(names, len(key), 0, "1", "1")
+		names := defaultNames
+		over := core.MaxItemBytes + 1 - core.ItemSize(names, len(key), 0, "1", "1")
 		err := h.PutRaw(ctx, c, table, map[string]driver.Value{
 			names.Token: S(key), names.Data: B(make([]byte, over)), names.Expiry: N("1"), names.TTL: N("1"),
 		})
@@ -216,7 +215,7 @@ func requireByteSizedKeys(t *testing.T, h *H) {
 	})
 }
 
-// testNumberSizeAgreesWithTheEngine checks sessionitem.NumberSize against
+// testNumberSizeAgreesWithTheEngine checks core.NumberSize against
 // the engine: an item with the number and data filling it to exactly the
 // limit, by our count, is accepted, and one byte more is refused.
 func testNumberSizeAgreesWithTheEngine(t *testing.T, h *H) {
@@ -238,7 +237,7 @@ func testNumberSizeAgreesWithTheEngine(t *testing.T, h *H) {
 		})
 	}
 	for _, n := range numbers {
-		fits := sessionitem.MaxItemBytes - (len("token") + len(key) + len("data") + len("n") + sessionitem.NumberSize(n))
+		fits := core.MaxItemBytes - (len("token") + len(key) + len("data") + len("n") + core.NumberSize(n))
 		if err := put(n, fits); err != nil {
 			t.Errorf("%s: the engine refused the item that NumberSize says fits: %v", n, err)
 			continue

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/scs-stores/dynamostore/internal/core"
-	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 	"github.com/scs-stores/dynamostore/internal/core/testenv"
 )
 
@@ -292,7 +291,7 @@ func proxyCheckStalled(t *testing.T, h *H, c Client, call string, err error, too
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("%s = %v, which does not match context.DeadlineExceeded", call, err)
 	}
-	if errors.Is(err, sessionitem.ErrTableNotReady) {
+	if errors.Is(err, core.ErrTableNotReady) {
 		t.Errorf("%s = %v, which reads as a table that is not ready", call, err)
 	}
 	faultNotNotFound(t, h, c, call, err)
@@ -331,7 +330,7 @@ func testProxyStalledDefaultTimeout(t *testing.T, h *H) {
 		token := t.Name() + "-SECRET"
 		start := time.Now()
 		err := call.call(t, s, token)
-		proxyCheckStalled(t, h, c, call.name, err, time.Since(start), sessionitem.DefaultTimeout, token)
+		proxyCheckStalled(t, h, c, call.name, err, time.Since(start), core.DefaultTimeout, token)
 	})
 }
 

@@ -12,7 +12,6 @@ import (
 
 	"github.com/scs-stores/dynamostore/internal/core"
 	"github.com/scs-stores/dynamostore/internal/core/driver"
-	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 	"github.com/scs-stores/dynamostore/internal/core/testenv"
 )
 
@@ -66,7 +65,7 @@ func testOneRequestPerCall(t *testing.T, h *H) {
 		calls = append(calls,
 			call{"Find " + name, func() error { return wantNotFound(s.Find(token)) }, nil},
 			call{"Commit " + name, func() error {
-				if err := s.Commit(token, []byte("e"), live); !errors.Is(err, sessionitem.ErrInvalidToken) {
+				if err := s.Commit(token, []byte("e"), live); !errors.Is(err, core.ErrInvalidToken) {
 					return fmt.Errorf("commit: error = %v, want ErrInvalidToken", err)
 				}
 				return nil
@@ -123,7 +122,7 @@ func testAllScansEveryPage(t *testing.T, h *H) {
 			t.Fatal(err)
 		}
 	}
-	for _, segments := range []int{1, 3, sessionitem.DefaultScanSegments} {
+	for _, segments := range []int{1, 3, defaultScanSegments} {
 		t.Run(fmt.Sprintf("segments=%d", segments), func(t *testing.T) {
 			rec := &Recorder{ScanLimit: limit}
 			c := h.NewClient(t, ClientOptions{Transport: rec, Retries: -1})
@@ -164,7 +163,7 @@ func scanPages(t *testing.T, h *H, c Client, table string, segments int) int {
 	pages := 0
 	for seg := range segments {
 		r := &driver.Scan{
-			Names:      sessionitem.Names{Table: table, Token: "token", Data: "data", Expiry: "expiry", TTL: "ttl"},
+			Names:      driver.Names{Table: table, Token: "token", Data: "data", Expiry: "expiry", TTL: "ttl"},
 			Consistent: true,
 			Projection: "#t",
 			Filter: driver.Expr{
@@ -215,7 +214,7 @@ func testAllFollowsPagesCutBySize(t *testing.T, h *H) {
 		segments, minScans int
 	}{
 		{1, 2}, // 1.76 MB cannot come back in one 1 MB page
-		{sessionitem.DefaultScanSegments, sessionitem.DefaultScanSegments},
+		{defaultScanSegments, defaultScanSegments},
 	} {
 		t.Run(fmt.Sprintf("segments=%d", tc.segments), func(t *testing.T) {
 			rec := &Recorder{}

@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"github.com/scs-stores/dynamostore/internal/core"
-	"github.com/scs-stores/dynamostore/internal/core/driver"
-	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 	"github.com/scs-stores/dynamostore/internal/core/testenv"
 )
 
@@ -61,14 +59,14 @@ func (h *H) detectTTL(t testing.TB) testenv.Detector {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		d := h.Driver(c)
-		err := d.EnableTTL(ctx, testenv.TableName(t)+"_missing", sessionitem.DefaultTTL)
+		err := d.EnableTTL(ctx, testenv.TableName(t)+"_missing", "ttl")
 		switch code := d.ErrorCode(err); code {
-		case driver.CodeNotFound:
+		case codeNotFound:
 			return true, "", nil
 		case "UnknownOperationException":
 			return false, "UpdateTimeToLive: " + code, nil
 		}
-		return false, "", fmt.Errorf("UpdateTimeToLive of a missing table = %v, want %s or UnknownOperationException", err, driver.CodeNotFound)
+		return false, "", fmt.Errorf("UpdateTimeToLive of a missing table = %v, want %s or UnknownOperationException", err, codeNotFound)
 	}
 }
 
@@ -87,7 +85,7 @@ func ttlOf(t testing.TB, h *H, c Client, table string) (status, attribute string
 
 // ttlOn reports whether a Time To Live status means it is on.
 func ttlOn(status string) bool {
-	return status == sessionitem.TTLEnabled || status == sessionitem.TTLEnabling
+	return status == "ENABLED" || status == "ENABLING"
 }
 
 // enableTTL turns Time To Live on for attribute, failing t on an error.
@@ -164,7 +162,7 @@ func rawDescription(t testing.TB, h *H, table string) map[string]any {
 func checkSessionTable(t testing.TB, h *H, table, key string) {
 	t.Helper()
 	d := rawDescription(t, h, table)
-	if d["TableStatus"] != sessionitem.StatusActive {
+	if d["TableStatus"] != "ACTIVE" {
 		t.Errorf("status = %v, want ACTIVE", d["TableStatus"])
 	}
 	wantKeys := fmt.Sprint([]any{map[string]any{"AttributeName": key, "KeyType": "HASH"}})
@@ -237,7 +235,7 @@ func testCreateTableWithoutTTLAPI(t *testing.T, h *H) {
 			dropAtEnd(t, h, c, table)
 			s := h.Store(t, c, append([]core.Option{core.WithTable(table)}, tc.opts...)...)
 			err := s.CreateTable(context.Background())
-			if err == nil || !strings.Contains(err.Error(), "Time To Live") || errors.Is(err, sessionitem.ErrTableNotReady) {
+			if err == nil || !strings.Contains(err.Error(), "Time To Live") || errors.Is(err, core.ErrTableNotReady) {
 				t.Fatalf("CreateTable = %v, want an error of the Time To Live step, not ErrTableNotReady", err)
 			}
 			ops := Ops(rec.Take())
@@ -342,7 +340,7 @@ func testCreateTableRefusesKeySchema(t *testing.T, h *H) {
 			rec := &Recorder{}
 			c := h.NewClient(t, ClientOptions{Transport: rec})
 			s := h.Store(t, c, core.WithTable(table))
-			if err := s.CreateTable(context.Background()); !errors.Is(err, sessionitem.ErrTableNotReady) {
+			if err := s.CreateTable(context.Background()); !errors.Is(err, core.ErrTableNotReady) {
 				t.Fatalf("CreateTable = %v, want an error wrapping ErrTableNotReady", err)
 			}
 			if ops := Ops(rec.Take()); strings.Contains(fmt.Sprint(ops), "TimeToLive") {
@@ -364,7 +362,7 @@ func testCreateTableRefusesOtherTTL(t *testing.T, h *H) {
 	s := h.Store(t, c, core.WithTable(h.NewTable(t)))
 	enableTTL(t, h, c, s.TableName(), "expires_at")
 	err := s.CreateTable(context.Background())
-	if !errors.Is(err, sessionitem.ErrTableNotReady) || !strings.Contains(err.Error(), `"expires_at"`) {
+	if !errors.Is(err, core.ErrTableNotReady) || !strings.Contains(err.Error(), `"expires_at"`) {
 		t.Fatalf("CreateTable = %v, want an error wrapping ErrTableNotReady that names \"expires_at\"", err)
 	}
 }
@@ -406,7 +404,7 @@ func testCreateTableManyAtOnce(t *testing.T, h *H) {
 		switch {
 		case ttl && err != nil:
 			t.Errorf("CreateTable %d: %v", i, err)
-		case !ttl && (err == nil || !strings.Contains(err.Error(), "Time To Live") || errors.Is(err, sessionitem.ErrTableNotReady)):
+		case !ttl && (err == nil || !strings.Contains(err.Error(), "Time To Live") || errors.Is(err, core.ErrTableNotReady)):
 			t.Errorf("CreateTable %d = %v, want an error of the Time To Live step alone", i, err)
 		}
 	}
@@ -433,7 +431,7 @@ func testMisconfiguredStoreSendsNothing(t *testing.T, h *H) {
 		{core.WithScanSegments(-1)},
 	} {
 		s, err := h.NewStore(c, opts...)
-		if !errors.Is(err, sessionitem.ErrInvalidConfig) {
+		if !errors.Is(err, core.ErrInvalidConfig) {
 			t.Errorf("NewStore = %v, %v; want an error wrapping ErrInvalidConfig", s, err)
 		}
 	}

@@ -1,4 +1,4 @@
-package sessionitem_test
+package core
 
 import (
 	"errors"
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
+	"github.com/scs-stores/dynamostore/internal/core/driver"
 )
 
 func TestKeyAcceptsOnlyTokensDynamoDBCanHold(t *testing.T) {
@@ -33,7 +33,7 @@ func TestKeyAcceptsOnlyTokensDynamoDBCanHold(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := sessionitem.Key(tt.prefix, tt.token)
+			got, ok := Key(tt.prefix, tt.token)
 			if got != tt.want || ok != tt.ok {
 				t.Errorf("Key(%q, %.20q) = %.20q, %v; want %.20q, %v", tt.prefix, tt.token, got, ok, tt.want, tt.ok)
 			}
@@ -52,7 +52,7 @@ func TestTokenFromKeyStripsPrefixAndRejectsOthers(t *testing.T) {
 		{"app:", "app:", "", false},
 	}
 	for _, tt := range tests {
-		got, ok := sessionitem.TokenFromKey(tt.prefix, tt.key)
+		got, ok := tokenFromKey(tt.prefix, tt.key)
 		if ok != tt.ok || (ok && got != tt.want) {
 			t.Errorf("TokenFromKey(%q, %q) = %q, %v; want %q, %v", tt.prefix, tt.key, got, ok, tt.want, tt.ok)
 		}
@@ -75,7 +75,7 @@ func TestEncodeExpiryWritesNanosAndTTLNeverEarlier(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ns, ttl := sessionitem.EncodeExpiry(tt.expiry)
+			ns, ttl := EncodeExpiry(tt.expiry)
 			if ns != tt.wantNs || ttl != tt.wantTTL {
 				t.Fatalf("EncodeExpiry(%v) = %s, %s; want %s, %s", tt.expiry, ns, ttl, tt.wantNs, tt.wantTTL)
 			}
@@ -93,19 +93,19 @@ func TestEncodeExpiryWritesNanosAndTTLNeverEarlier(t *testing.T) {
 }
 
 func TestExpiryNanosClampsOutOfRange(t *testing.T) {
-	if got := sessionitem.ExpiryNanos(time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC)); got != math.MinInt64 {
+	if got := expiryNanos(time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC)); got != math.MinInt64 {
 		t.Errorf("year 1000: %d, want min int64", got)
 	}
-	if got := sessionitem.ExpiryNanos(time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)); got != math.MaxInt64 {
+	if got := expiryNanos(time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)); got != math.MaxInt64 {
 		t.Errorf("year 3000: %d, want max int64", got)
 	}
 	for _, ns := range []int64{math.MinInt64, math.MinInt64 + 1, math.MinInt64 + 1e9, math.MaxInt64 - 1e9, math.MaxInt64 - 1, math.MaxInt64} {
-		if got := sessionitem.ExpiryNanos(time.Unix(0, ns)); got != ns {
+		if got := expiryNanos(time.Unix(0, ns)); got != ns {
 			t.Errorf("ExpiryNanos(time.Unix(0, %d)) = %d: the range's edges must be exact", ns, got)
 		}
 	}
 	now := time.Now()
-	if got := sessionitem.ExpiryNanos(now); got != now.UnixNano() {
+	if got := expiryNanos(now); got != now.UnixNano() {
 		t.Errorf("now: %d, want %d", got, now.UnixNano())
 	}
 }
@@ -132,7 +132,7 @@ func TestDecodeExpiryParsesEveryNumberForm(t *testing.T) {
 		{"-9223372036854775809", math.MinInt64},
 	}
 	for _, tt := range tests {
-		got, err := sessionitem.DecodeExpiry(tt.in)
+		got, err := decodeExpiry(tt.in)
 		if err != nil || got != tt.want {
 			t.Errorf("DecodeExpiry(%q) = %d, %v; want %d, nil", tt.in, got, err, tt.want)
 		}
@@ -141,7 +141,7 @@ func TestDecodeExpiryParsesEveryNumberForm(t *testing.T) {
 
 func TestDecodeExpiryRejectsGarbage(t *testing.T) {
 	for _, in := range []string{"", " ", "abc", "12a", "NaN", "nan", "1e", "--1", "0x10", "1 2"} {
-		if got, err := sessionitem.DecodeExpiry(in); err == nil {
+		if got, err := decodeExpiry(in); err == nil {
 			t.Errorf("DecodeExpiry(%q) = %d, nil; want an error", in, got)
 		}
 	}
@@ -161,7 +161,7 @@ func TestExpiredAtTheBoundary(t *testing.T) {
 		{math.MaxInt64, false},
 	}
 	for _, tt := range tests {
-		if got := sessionitem.Expired(tt.expiry, now); got != tt.want {
+		if got := isExpired(tt.expiry, now); got != tt.want {
 			t.Errorf("Expired(%d, %d) = %v, want %v", tt.expiry, ns, got, tt.want)
 		}
 	}
@@ -208,39 +208,39 @@ func TestNumberSizeCountsBase100Digits(t *testing.T) {
 		{strconv.FormatInt(math.MinInt64, 10), 12},
 	}
 	for _, tt := range tests {
-		if got := sessionitem.NumberSize(tt.n); got != tt.want {
+		if got := NumberSize(tt.n); got != tt.want {
 			t.Errorf("NumberSize(%q) = %d, want %d", tt.n, got, tt.want)
 		}
 	}
 }
 
 func TestItemSizeAddsNamesAndValues(t *testing.T) {
-	n := sessionitem.DefaultConfig().Names
+	n := defaultConfig().Names
 	// token(5)+key(10) + data(4)+100 + expiry(6)+NumberSize("1700000000000000001")=11 + ttl(3)+NumberSize("1700000001")=6
-	got := sessionitem.ItemSize(n, 10, 100, "1700000000000000001", "1700000001")
+	got := ItemSize(n, 10, 100, "1700000000000000001", "1700000001")
 	if want := 5 + 10 + 4 + 100 + 6 + 11 + 3 + 6; got != want {
 		t.Errorf("ItemSize = %d, want %d", got, want)
 	}
-	long := sessionitem.Names{Table: "tbl", Token: "my token", Data: "a.b", Expiry: "e", TTL: "tt"}
-	got = sessionitem.ItemSize(long, 0, 0, "0", "1")
+	long := driver.Names{Table: "tbl", Token: "my token", Data: "a.b", Expiry: "e", TTL: "tt"}
+	got = ItemSize(long, 0, 0, "0", "1")
 	if want := 8 + 3 + 1 + 1 + 2 + 2; got != want {
 		t.Errorf("ItemSize with custom names = %d, want %d", got, want)
 	}
 }
 
 func TestCheckSizeRefusesOnlyOverTheLimit(t *testing.T) {
-	if err := sessionitem.CheckSize(sessionitem.MaxItemBytes); err != nil {
+	if err := checkSize(MaxItemBytes); err != nil {
 		t.Errorf("CheckSize(MaxItemBytes) = %v, want nil", err)
 	}
-	err := sessionitem.CheckSize(sessionitem.MaxItemBytes + 1)
-	if !errors.Is(err, sessionitem.ErrItemTooLarge) || !strings.Contains(err.Error(), "409601 bytes") {
+	err := checkSize(MaxItemBytes + 1)
+	if !errors.Is(err, ErrItemTooLarge) || !strings.Contains(err.Error(), "409601 bytes") {
 		t.Errorf("CheckSize(MaxItemBytes+1) = %v, want ErrItemTooLarge giving the size", err)
 	}
 }
 
 func TestMalformedErrorNamesTheAttribute(t *testing.T) {
-	err := sessionitem.MalformedError("expiry", "is missing")
-	if !errors.Is(err, sessionitem.ErrMalformedItem) {
+	err := malformedError("expiry", "is missing")
+	if !errors.Is(err, ErrMalformedItem) {
 		t.Fatalf("%v does not match ErrMalformedItem", err)
 	}
 	for _, s := range []string{`"expiry"`, "is missing"} {
@@ -251,47 +251,48 @@ func TestMalformedErrorNamesTheAttribute(t *testing.T) {
 }
 
 func TestDefaultConfigIsTheSeedDefaults(t *testing.T) {
-	c := sessionitem.DefaultConfig()
-	want := sessionitem.Names{Table: "scs_session", Token: "token", Data: "data", Expiry: "expiry", TTL: "ttl"}
+	c := defaultConfig()
+	want := driver.Names{Table: "scs_session", Token: "token", Data: "data", Expiry: "expiry", TTL: "ttl"}
 	if c.Names != want || !c.ConsistentRead || c.ScanSegments != 4 || c.Prefix != "" || c.Timeout != 10*time.Second {
 		t.Errorf("DefaultConfig() = %+v", c)
 	}
-	if err := c.Validate(); err != nil {
-		t.Errorf("DefaultConfig().Validate() = %v", err)
+	if err := c.validate(); err != nil {
+		t.Errorf("DefaultConfig().validate() = %v", err)
 	}
 }
 
 func TestFillDefaultsReplacesOnlyEmptyNames(t *testing.T) {
-	n := sessionitem.Names{Data: "payload", TTL: "expires_at"}
-	n.FillDefaults()
-	want := sessionitem.Names{Table: "scs_session", Token: "token", Data: "payload", Expiry: "expiry", TTL: "expires_at"}
+	n := driver.Names{Data: "payload", TTL: "expires_at"}
+	fillDefaults(&n)
+	want := driver.Names{Table: "scs_session", Token: "token", Data: "payload", Expiry: "expiry", TTL: "expires_at"}
 	if n != want {
-		t.Errorf("FillDefaults() = %+v, want %+v", n, want)
+		t.Errorf("fillDefaults = %+v, want %+v", n, want)
 	}
 }
 
 func TestValidateAcceptsWhatDynamoDBAccepts(t *testing.T) {
 	tests := []struct {
 		name string
-		edit func(*sessionitem.Config)
+		edit func(*config)
 	}{
-		{"reserved words and odd characters", func(c *sessionitem.Config) {
+		{"reserved words and odd characters", func(c *config) {
 			c.Token, c.Data, c.Expiry, c.TTL = "key", "name", "a.b", "my data"
 		}},
-		{"shortest table name", func(c *sessionitem.Config) { c.Table = "abc" }},
-		{"longest table name", func(c *sessionitem.Config) { c.Table = strings.Repeat("a", 255) }},
-		{"table name of every allowed character", func(c *sessionitem.Config) { c.Table = "azAZ09_-." }},
-		{"255-byte token name", func(c *sessionitem.Config) { c.Token = strings.Repeat("t", 255) }},
-		{"64 KB data name", func(c *sessionitem.Config) { c.Data = strings.Repeat("d", 64*1024) }},
-		{"prefix of 2047 bytes", func(c *sessionitem.Config) { c.Prefix = strings.Repeat("p", 2047) }},
-		{"one scan segment", func(c *sessionitem.Config) { c.ScanSegments = 1 }},
-		{"most scan segments", func(c *sessionitem.Config) { c.ScanSegments = sessionitem.MaxScanSegments }},
+		{"shortest table name", func(c *config) { c.Table = "abc" }},
+		{"longest table name", func(c *config) { c.Table = strings.Repeat("a", 255) }},
+		{"table name of every allowed character", func(c *config) { c.Table = "azAZ09_-." }},
+		{"255-byte token name", func(c *config) { c.Token = strings.Repeat("t", 255) }},
+		{"64 KB data name", func(c *config) { c.Data = strings.Repeat("d", 64*1024) }},
+		{"prefix of 2047 bytes", func(c *config) { c.Prefix = strings.Repeat("p", 2047) }},
+		{"one scan segment", func(c *config) { c.ScanSegments = 1 }},
+		{"most scan segments", func(c *config) { c.ScanSegments = MaxScanSegments }},
+		{"1,000 scan segments", func(c *config) { c.ScanSegments = 1000 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := sessionitem.DefaultConfig()
+			c := defaultConfig()
 			tt.edit(&c)
-			if err := c.Validate(); err != nil {
+			if err := c.validate(); err != nil {
 				t.Errorf("Validate() = %v, want nil", err)
 			}
 		})
@@ -301,34 +302,36 @@ func TestValidateAcceptsWhatDynamoDBAccepts(t *testing.T) {
 func TestValidateRefusesEachInvalidSetting(t *testing.T) {
 	tests := []struct {
 		name    string
-		edit    func(*sessionitem.Config)
+		edit    func(*config)
 		mention string
 	}{
-		{"table name too short", func(c *sessionitem.Config) { c.Table = "ab" }, "3 to 255"},
-		{"empty table name", func(c *sessionitem.Config) { c.Table = "" }, "3 to 255"},
-		{"table name too long", func(c *sessionitem.Config) { c.Table = strings.Repeat("a", 256) }, "3 to 255"},
-		{"table name with a space", func(c *sessionitem.Config) { c.Table = "my table" }, "may hold only"},
-		{"table name with a non-ASCII letter", func(c *sessionitem.Config) { c.Table = "tablé" }, "may hold only"},
-		{"empty token name", func(c *sessionitem.Config) { c.Token = "" }, "token attribute name is empty"},
-		{"empty data name", func(c *sessionitem.Config) { c.Data = "" }, "data attribute name is empty"},
-		{"empty expiry name", func(c *sessionitem.Config) { c.Expiry = "" }, "expiry attribute name is empty"},
-		{"empty ttl name", func(c *sessionitem.Config) { c.TTL = "" }, "ttl attribute name is empty"},
-		{"token name over 255 bytes", func(c *sessionitem.Config) { c.Token = strings.Repeat("t", 256) }, "longer than 255"},
-		{"data name over 64 KB", func(c *sessionitem.Config) { c.Data = strings.Repeat("d", 64*1024+1) }, "longer than 65536"},
-		{"invalid UTF-8 name", func(c *sessionitem.Config) { c.Expiry = "e\xff" }, "not valid UTF-8"},
-		{"two attributes with one name", func(c *sessionitem.Config) { c.TTL = "expiry" }, `both named "expiry"`},
-		{"token and data with one name", func(c *sessionitem.Config) { c.Data = "token" }, `both named "token"`},
-		{"prefix of 2048 bytes", func(c *sessionitem.Config) { c.Prefix = strings.Repeat("p", 2048) }, "token prefix"},
-		{"prefix not UTF-8", func(c *sessionitem.Config) { c.Prefix = "\xff" }, "token prefix"},
-		{"zero scan segments", func(c *sessionitem.Config) { c.ScanSegments = 0 }, "scan segments"},
-		{"too many scan segments", func(c *sessionitem.Config) { c.ScanSegments = sessionitem.MaxScanSegments + 1 }, "scan segments"},
+		{"table name too short", func(c *config) { c.Table = "ab" }, "3 to 255"},
+		{"empty table name", func(c *config) { c.Table = "" }, "3 to 255"},
+		{"table name too long", func(c *config) { c.Table = strings.Repeat("a", 256) }, "3 to 255"},
+		{"table name with a space", func(c *config) { c.Table = "my table" }, "may hold only"},
+		{"table name with a non-ASCII letter", func(c *config) { c.Table = "tablé" }, "may hold only"},
+		{"empty token name", func(c *config) { c.Token = "" }, "token attribute name is empty"},
+		{"empty data name", func(c *config) { c.Data = "" }, "data attribute name is empty"},
+		{"empty expiry name", func(c *config) { c.Expiry = "" }, "expiry attribute name is empty"},
+		{"empty ttl name", func(c *config) { c.TTL = "" }, "ttl attribute name is empty"},
+		{"token name over 255 bytes", func(c *config) { c.Token = strings.Repeat("t", 256) }, "longer than 255"},
+		{"data name over 64 KB", func(c *config) { c.Data = strings.Repeat("d", 64*1024+1) }, "longer than 65536"},
+		{"invalid UTF-8 name", func(c *config) { c.Expiry = "e\xff" }, "not valid UTF-8"},
+		{"two attributes with one name", func(c *config) { c.TTL = "expiry" }, `both named "expiry"`},
+		{"token and data with one name", func(c *config) { c.Data = "token" }, `both named "token"`},
+		{"prefix of 2048 bytes", func(c *config) { c.Prefix = strings.Repeat("p", 2048) }, "token prefix"},
+		{"prefix not UTF-8", func(c *config) { c.Prefix = "\xff" }, "token prefix"},
+		{"zero scan segments", func(c *config) { c.ScanSegments = 0 }, "scan segments"},
+		{"too many scan segments", func(c *config) { c.ScanSegments = MaxScanSegments + 1 }, "scan segments"},
+		{"1,001 scan segments", func(c *config) { c.ScanSegments = 1001 }, "between 1 and 1000"},
+		{"a million scan segments", func(c *config) { c.ScanSegments = 1_000_000 }, "between 1 and 1000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := sessionitem.DefaultConfig()
+			c := defaultConfig()
 			tt.edit(&c)
-			err := c.Validate()
-			if !errors.Is(err, sessionitem.ErrInvalidConfig) {
+			err := c.validate()
+			if !errors.Is(err, ErrInvalidConfig) {
 				t.Fatalf("Validate() = %v, want ErrInvalidConfig", err)
 			}
 			if !strings.Contains(err.Error(), tt.mention) {
@@ -338,69 +341,18 @@ func TestValidateRefusesEachInvalidSetting(t *testing.T) {
 	}
 }
 
-func TestCheckTable(t *testing.T) {
-	n := sessionitem.DefaultConfig().Names
-	good := func() sessionitem.Table {
-		return sessionitem.Table{
-			Status: "ACTIVE",
-			Keys:   []sessionitem.KeyElement{{Name: "token", Type: "HASH"}},
-			Types:  map[string]string{"token": "S"},
-		}
-	}
-	tests := []struct {
-		name  string
-		edit  func(*sessionitem.Table)
-		ready bool
-	}{
-		{"active", func(*sessionitem.Table) {}, true},
-		{"updating", func(t *sessionitem.Table) { t.Status = "UPDATING" }, true},
-		{"creating", func(t *sessionitem.Table) { t.Status = "CREATING" }, false},
-		{"deleting", func(t *sessionitem.Table) { t.Status = "DELETING" }, false},
-		{"no status", func(t *sessionitem.Table) { t.Status = "" }, false},
-		{"other hash key", func(t *sessionitem.Table) {
-			t.Keys[0].Name = "id"
-			t.Types = map[string]string{"id": "S"}
-		}, false},
-		{"hash key of type N", func(t *sessionitem.Table) { t.Types["token"] = "N" }, false},
-		{"hash key of type B", func(t *sessionitem.Table) { t.Types["token"] = "B" }, false},
-		{"hash key type not described", func(t *sessionitem.Table) { t.Types = map[string]string{} }, false},
-		{"token is the range key", func(t *sessionitem.Table) { t.Keys[0].Type = "RANGE" }, false},
-		{"with a sort key", func(t *sessionitem.Table) {
-			t.Keys = append(t.Keys, sessionitem.KeyElement{Name: "sk", Type: "RANGE"})
-			t.Types["sk"] = "S"
-		}, false},
-		{"no key schema", func(t *sessionitem.Table) { t.Keys = nil }, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			tbl := good()
-			tt.edit(&tbl)
-			err := sessionitem.CheckTable(n, tbl)
-			if tt.ready {
-				if err != nil {
-					t.Fatalf("CheckTable = %v, want nil", err)
-				}
-				return
-			}
-			if !errors.Is(err, sessionitem.ErrTableNotReady) || !strings.Contains(err.Error(), `"scs_session"`) {
-				t.Fatalf("CheckTable = %v, want ErrTableNotReady naming the table", err)
-			}
-		})
-	}
-}
-
 func TestCheckKeySchemaIgnoresStatus(t *testing.T) {
-	n := sessionitem.DefaultConfig().Names
-	tbl := sessionitem.Table{
+	n := defaultConfig().Names
+	tbl := driver.Table{
 		Status: "CREATING",
-		Keys:   []sessionitem.KeyElement{{Name: "token", Type: "HASH"}},
+		Keys:   []string{"token"},
 		Types:  map[string]string{"token": "S"},
 	}
-	if err := sessionitem.CheckKeySchema(n, tbl); err != nil {
+	if err := checkKeySchema(n, tbl); err != nil {
 		t.Errorf("CheckKeySchema = %v, want nil", err)
 	}
 	tbl.Types["token"] = "N"
-	if err := sessionitem.CheckKeySchema(n, tbl); !errors.Is(err, sessionitem.ErrTableNotReady) {
+	if err := checkKeySchema(n, tbl); !errors.Is(err, ErrTableNotReady) {
 		t.Errorf("CheckKeySchema = %v, want ErrTableNotReady", err)
 	}
 }

@@ -1,9 +1,9 @@
-// Package sessionitem holds the rules of a session item in DynamoDB that do
-// not depend on an AWS SDK: the store's configuration and its validation,
-// which tokens can be keys, how the expiry is written and read, and how large
-// an item is. Both dynamostore (aws-sdk-go) and dynamostore/awsv2
-// (aws-sdk-go-v2) build on it, so the two agree on every item they write.
-package sessionitem
+package core
+
+// The rules of a session item that do not depend on a request: the store's
+// configuration and its validation, which tokens can be keys, how the expiry
+// is written and read, and how large an item is. Both store packages build on
+// them, so the two agree on every item they write.
 
 import (
 	"errors"
@@ -13,30 +13,27 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/scs-stores/dynamostore/internal/core/driver"
 )
+
+// MaxItemBytes is DynamoDB's largest item: attribute names and values
+// together.
+const MaxItemBytes = 400 * 1024
+
+// MaxScanSegments is the most segments a store divides its Scans into.
+// DynamoDB allows up to 1,000,000, but every segment costs at least one
+// request, even on an empty table, so more would only cost more.
+const MaxScanSegments = 1000
 
 // Limits that DynamoDB sets.
 const (
-	// MaxKeyBytes is the largest partition key value, in UTF-8 bytes.
-	MaxKeyBytes = 2048
-	// MaxItemBytes is the largest item: attribute names and values together.
-	MaxItemBytes = 400 * 1024
+	// maxKeyBytes is the largest partition key value, in UTF-8 bytes.
+	maxKeyBytes = 2048
 	// maxKeyNameBytes is the longest name of a key attribute.
 	maxKeyNameBytes = 255
 	// maxNameBytes is the longest name of any other attribute.
 	maxNameBytes = 64 * 1024
-	// MaxScanSegments is the most segments a parallel Scan may have.
-	MaxScanSegments = 1000000
-)
-
-// Defaults of the store, the same as the SCS v1 DynamoDB store's.
-const (
-	DefaultTable        = "scs_session"
-	DefaultToken        = "token"
-	DefaultData         = "data"
-	DefaultExpiry       = "expiry"
-	DefaultTTL          = "ttl"
-	DefaultScanSegments = 4
 )
 
 // DefaultTimeout is the default bound on each DynamoDB request: long enough
@@ -45,7 +42,8 @@ const (
 const DefaultTimeout = 10 * time.Second
 
 // Errors shared by both store packages, which re-export them, so that
-// errors.Is matches whichever package returned them.
+// errors.Is matches whichever package returned them. The store wraps them
+// naming the operation and the table, and says "dynamostore:" once.
 var (
 	ErrInvalidToken  = errors.New("dynamostore: token cannot be a DynamoDB key (empty, over 2048 bytes with its prefix, or not valid UTF-8)")
 	ErrItemTooLarge  = errors.New("dynamostore: session item is larger than DynamoDB's 400 KB item limit")
@@ -54,14 +52,9 @@ var (
 	ErrTableNotReady = errors.New("dynamostore: session table is not ready")
 )
 
-// Names are the table and attribute names a store uses.
-type Names struct {
-	Table, Token, Data, Expiry, TTL string
-}
-
-// Config is a store's whole configuration.
-type Config struct {
-	Names
+// config is a store's whole configuration.
+type config struct {
+	driver.Names
 	// Prefix is put in front of every token in the table, so that several
 	// apps can share one table.
 	Prefix string
@@ -75,25 +68,26 @@ type Config struct {
 	Timeout time.Duration
 }
 
-// DefaultConfig returns the configuration of a store made with no options.
-func DefaultConfig() Config {
-	return Config{
-		Names: Names{
-			Table:  DefaultTable,
-			Token:  DefaultToken,
-			Data:   DefaultData,
-			Expiry: DefaultExpiry,
-			TTL:    DefaultTTL,
+// defaultConfig returns the configuration of a store made with no options:
+// the names of the SCS v1 DynamoDB store.
+func defaultConfig() config {
+	return config{
+		Names: driver.Names{
+			Table:  "scs_session",
+			Token:  "token",
+			Data:   "data",
+			Expiry: "expiry",
+			TTL:    "ttl",
 		},
 		ConsistentRead: true,
-		ScanSegments:   DefaultScanSegments,
+		ScanSegments:   4,
 		Timeout:        DefaultTimeout,
 	}
 }
 
-// FillDefaults replaces each empty name with its default.
-func (n *Names) FillDefaults() {
-	d := DefaultConfig().Names
+// fillDefaults replaces each empty name in n with its default.
+func fillDefaults(n *driver.Names) {
+	d := defaultConfig().Names
 	for _, p := range []struct {
 		v   *string
 		def string
@@ -107,9 +101,10 @@ func (n *Names) FillDefaults() {
 	}
 }
 
-// Validate reports the first thing DynamoDB would refuse in c, wrapped around
-// ErrInvalidConfig, or nil when c is usable.
-func (c Config) Validate() error {
+// validate reports the first thing DynamoDB would refuse in c, or more scan
+// segments than MaxScanSegments, wrapped around ErrInvalidConfig, or nil when
+// c is usable.
+func (c config) validate() error {
 	if err := validTableName(c.Table); err != nil {
 		return err
 	}
@@ -137,8 +132,8 @@ func (c Config) Validate() error {
 		}
 		seen[a.name] = a.role
 	}
-	if !utf8.ValidString(c.Prefix) || len(c.Prefix) >= MaxKeyBytes {
-		return fmt.Errorf("%w: token prefix must be valid UTF-8 and shorter than %d bytes", ErrInvalidConfig, MaxKeyBytes)
+	if !utf8.ValidString(c.Prefix) || len(c.Prefix) >= maxKeyBytes {
+		return fmt.Errorf("%w: token prefix must be valid UTF-8 and shorter than %d bytes", ErrInvalidConfig, maxKeyBytes)
 	}
 	if c.ScanSegments < 1 || c.ScanSegments > MaxScanSegments {
 		return fmt.Errorf("%w: scan segments must be between 1 and %d, not %d", ErrInvalidConfig, MaxScanSegments, c.ScanSegments)
@@ -165,25 +160,25 @@ func validTableName(name string) error {
 // Key returns the partition key that stores token: the token behind the
 // prefix. It reports false when DynamoDB cannot hold that as a key: when the
 // token is empty, is not valid UTF-8, or makes the key longer than
-// MaxKeyBytes.
+// 2048 bytes, DynamoDB's largest key.
 func Key(prefix, token string) (string, bool) {
-	if token == "" || len(prefix)+len(token) > MaxKeyBytes || !utf8.ValidString(token) {
+	if token == "" || len(prefix)+len(token) > maxKeyBytes || !utf8.ValidString(token) {
 		return "", false
 	}
 	return prefix + token, true
 }
 
-// TokenFromKey returns the token stored under key, and false when key does
+// tokenFromKey returns the token stored under key, and false when key does
 // not start with prefix (an item of another app sharing the table).
-func TokenFromKey(prefix, key string) (string, bool) {
+func tokenFromKey(prefix, key string) (string, bool) {
 	token, ok := strings.CutPrefix(key, prefix)
 	return token, ok && token != ""
 }
 
-// ExpiryNanos returns expiry as Unix nanoseconds, as the expiry attribute
+// expiryNanos returns expiry as Unix nanoseconds, as the expiry attribute
 // holds it, clamped to the int64 range: from 1677-09-21T00:12:43.145224192Z
 // to 2262-04-11T23:47:16.854775807Z.
-func ExpiryNanos(expiry time.Time) int64 {
+func expiryNanos(expiry time.Time) int64 {
 	switch {
 	case expiry.Before(minExpiry):
 		return math.MinInt64
@@ -203,7 +198,7 @@ var (
 // and of the ttl attribute (Unix seconds, one second after the expiry
 // rounded down, so never earlier than the expiry) as DynamoDB numbers.
 func EncodeExpiry(expiry time.Time) (expiryN, ttlN string) {
-	ns := ExpiryNanos(expiry)
+	ns := expiryNanos(expiry)
 	secs := ns / 1e9
 	if ns%1e9 < 0 {
 		secs-- // round towards the past, as Unix time does
@@ -211,10 +206,10 @@ func EncodeExpiry(expiry time.Time) (expiryN, ttlN string) {
 	return strconv.FormatInt(ns, 10), strconv.FormatInt(secs+1, 10)
 }
 
-// DecodeExpiry parses the expiry attribute's number as Unix nanoseconds. It
+// decodeExpiry parses the expiry attribute's number as Unix nanoseconds. It
 // accepts integers and, for items written by other tools, decimal or
 // exponent forms, clamped to the int64 range.
-func DecodeExpiry(n string) (int64, error) {
+func decodeExpiry(n string) (int64, error) {
 	if ns, err := strconv.ParseInt(n, 10, 64); err == nil {
 		return ns, nil
 	}
@@ -231,23 +226,23 @@ func DecodeExpiry(n string) (int64, error) {
 	return int64(f), nil
 }
 
-// Expired reports whether an item with expiry expiryNanos has expired at now.
+// isExpired reports whether an item with expiry expiryNanos has expired at now.
 // An item expires at its expiry instant.
-func Expired(expiryNanos int64, now time.Time) bool {
+func isExpired(expiryNanos int64, now time.Time) bool {
 	return expiryNanos <= now.UnixNano()
 }
 
-// MalformedError returns the error, wrapping ErrMalformedItem, for an item
+// malformedError returns the error, wrapping ErrMalformedItem, for an item
 // whose attribute attr is missing or of the wrong kind. It names the
 // attribute, never the token; the store adds the operation and the table.
-func MalformedError(attr, problem string) error {
+func malformedError(attr, problem string) error {
 	return fmt.Errorf("%w: attribute %q %s", ErrMalformedItem, attr, problem)
 }
 
 // ItemSize returns the size DynamoDB counts for a session item with a key of
 // keyBytes, data of dataBytes and the given expiry and ttl numbers: every
 // attribute's name plus its value.
-func ItemSize(n Names, keyBytes, dataBytes int, expiryN, ttlN string) int {
+func ItemSize(n driver.Names, keyBytes, dataBytes int, expiryN, ttlN string) int {
 	return len(n.Token) + keyBytes +
 		len(n.Data) + dataBytes +
 		len(n.Expiry) + NumberSize(expiryN) +
@@ -286,9 +281,9 @@ func NumberSize(n string) int {
 	return size
 }
 
-// CheckSize returns an error wrapping ErrItemTooLarge when size is over
+// checkSize returns an error wrapping ErrItemTooLarge when size is over
 // MaxItemBytes; the store adds the operation and the table.
-func CheckSize(size int) error {
+func checkSize(size int) error {
 	if size > MaxItemBytes {
 		return fmt.Errorf("%w: the item would be %d bytes, over the limit of %d", ErrItemTooLarge, size, MaxItemBytes)
 	}

@@ -1,4 +1,4 @@
-package sessionitem_test
+package core
 
 import (
 	"math"
@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
-
-	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 )
 
 // FuzzKey checks Key and TokenFromKey on any prefix and token: no panic; a
@@ -27,8 +25,8 @@ func FuzzKey(f *testing.F) {
 	f.Add("\xff", "tok")
 	f.Add("p", "p")
 	f.Fuzz(func(t *testing.T, prefix, token string) {
-		key, ok := sessionitem.Key(prefix, token)
-		want := token != "" && utf8.ValidString(token) && len(prefix)+len(token) <= sessionitem.MaxKeyBytes
+		key, ok := Key(prefix, token)
+		want := token != "" && utf8.ValidString(token) && len(prefix)+len(token) <= maxKeyBytes
 		if ok != want {
 			t.Fatalf("Key(%q, %q) ok = %v, want %v", prefix, token, ok, want)
 		}
@@ -38,13 +36,13 @@ func FuzzKey(f *testing.F) {
 			}
 			return
 		}
-		if key != prefix+token || len(key) > sessionitem.MaxKeyBytes || key == "" {
+		if key != prefix+token || len(key) > maxKeyBytes || key == "" {
 			t.Fatalf("Key(%q, %q) = %q", prefix, token, key)
 		}
 		if utf8.ValidString(prefix) && !utf8.ValidString(key) {
 			t.Fatalf("Key(%q, %q) = %q, not valid UTF-8", prefix, token, key)
 		}
-		if got, ok := sessionitem.TokenFromKey(prefix, key); !ok || got != token {
+		if got, ok := tokenFromKey(prefix, key); !ok || got != token {
 			t.Fatalf("TokenFromKey(%q, %q) = %q, %v; want %q, true", prefix, key, got, ok, token)
 		}
 	})
@@ -58,7 +56,7 @@ func FuzzTokenFromKey(f *testing.F) {
 	f.Add("app:", "other:tok")
 	f.Add("", "tok")
 	f.Fuzz(func(t *testing.T, prefix, key string) {
-		token, ok := sessionitem.TokenFromKey(prefix, key)
+		token, ok := tokenFromKey(prefix, key)
 		if ok != (strings.HasPrefix(key, prefix) && len(key) > len(prefix)) {
 			t.Fatalf("TokenFromKey(%q, %q) ok = %v", prefix, key, ok)
 		}
@@ -83,10 +81,10 @@ func FuzzExpiry(f *testing.F) {
 	f.Add(int64(math.MaxInt64), int64(-1))
 	f.Fuzz(func(t *testing.T, sec, nsec int64) {
 		at := time.Unix(sec, nsec)
-		expiryN, ttlN := sessionitem.EncodeExpiry(at)
-		ns, err := sessionitem.DecodeExpiry(expiryN)
-		if err != nil || ns != sessionitem.ExpiryNanos(at) {
-			t.Fatalf("DecodeExpiry(%q) = %d, %v; want %d", expiryN, ns, err, sessionitem.ExpiryNanos(at))
+		expiryN, ttlN := EncodeExpiry(at)
+		ns, err := decodeExpiry(expiryN)
+		if err != nil || ns != expiryNanos(at) {
+			t.Fatalf("DecodeExpiry(%q) = %d, %v; want %d", expiryN, ns, err, expiryNanos(at))
 		}
 		// ExpiryNanos is exact within int64's range, up to its last
 		// nanosecond at either end (the fuzzer once found it clamping the
@@ -110,8 +108,8 @@ func FuzzExpiry(f *testing.F) {
 		if new(big.Int).Mul(big.NewInt(ttl), big.NewInt(1e9)).Cmp(big.NewInt(ns)) <= 0 {
 			t.Fatalf("ttl %d s is not after the expiry %d ns", ttl, ns)
 		}
-		if sessionitem.NumberSize(expiryN) < 1 || sessionitem.NumberSize(ttlN) < 1 {
-			t.Fatalf("NumberSize(%q) = %d, NumberSize(%q) = %d", expiryN, sessionitem.NumberSize(expiryN), ttlN, sessionitem.NumberSize(ttlN))
+		if NumberSize(expiryN) < 1 || NumberSize(ttlN) < 1 {
+			t.Fatalf("NumberSize(%q) = %d, NumberSize(%q) = %d", expiryN, NumberSize(expiryN), ttlN, NumberSize(ttlN))
 		}
 	})
 }
@@ -123,7 +121,7 @@ func FuzzDecodeExpiry(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		ns, err := sessionitem.DecodeExpiry(s)
+		ns, err := decodeExpiry(s)
 		if i, perr := strconv.ParseInt(s, 10, 64); perr == nil && (err != nil || ns != i) {
 			t.Fatalf("DecodeExpiry(%q) = %d, %v; want %d", s, ns, err, i)
 		}
@@ -150,7 +148,7 @@ func FuzzItemSize(f *testing.F) {
 	f.Add("9.9999999999999999999999999999999999999e125", uint32(0), uint32(1))
 	f.Add("1e-130", uint32(0), uint32(1))
 	f.Fuzz(func(t *testing.T, n string, dataBytes, keyBytes uint32) {
-		size := sessionitem.NumberSize(n) // must not panic, whatever n is
+		size := NumberSize(n) // must not panic, whatever n is
 		if !dynamoNumber(n) {
 			return
 		}
@@ -158,17 +156,17 @@ func FuzzItemSize(f *testing.F) {
 			t.Fatalf("NumberSize(%q) = %d, want 1 to 21", n, size)
 		}
 		if !strings.HasPrefix(n, "-") && !strings.HasPrefix(n, "+") {
-			if neg := sessionitem.NumberSize("-" + n); neg != size+1 {
+			if neg := NumberSize("-" + n); neg != size+1 {
 				t.Fatalf("NumberSize(-%q) = %d, want %d", n, neg, size+1)
 			}
 		}
-		names := sessionitem.DefaultConfig().Names
+		names := defaultConfig().Names
 		d, k := int(dataBytes%(1<<20)), int(keyBytes%4096)
-		base := sessionitem.ItemSize(names, k, d, n, n)
-		if got := sessionitem.ItemSize(names, k, d+1, n, n); got != base+1 {
+		base := ItemSize(names, k, d, n, n)
+		if got := ItemSize(names, k, d+1, n, n); got != base+1 {
 			t.Fatalf("ItemSize with %d data bytes = %d, with one more = %d", d, base, got)
 		}
-		if got := sessionitem.ItemSize(names, k+1, d, n, n); got != base+1 {
+		if got := ItemSize(names, k+1, d, n, n); got != base+1 {
 			t.Fatalf("ItemSize with %d key bytes = %d, with one more = %d", k, base, got)
 		}
 		if base < k+d+len(names.Token)+len(names.Data)+len(names.Expiry)+len(names.TTL)+2 {

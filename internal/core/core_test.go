@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -545,5 +546,160 @@ func TestAllAndDeleteExpiredWithAnEndedContextNameTheOperationAndSendNothing(t *
 	}
 	if ops, _ := d.calls(); len(ops) != 0 {
 		t.Errorf("requests sent with a cancelled context: %v; want none", ops)
+	}
+}
+
+// checkOneFailure fails t unless err is one line that says "dynamostore:"
+// once and names the operation and the table once.
+func checkOneFailure(t *testing.T, what string, err error, opTable string) {
+	t.Helper()
+	if err == nil {
+		t.Errorf("%s: no error", what)
+		return
+	}
+	msg := err.Error()
+	if strings.ContainsAny(msg, "\r\n") {
+		t.Errorf("%s: error of several lines: %q", what, msg)
+	}
+	if n := strings.Count(msg, "dynamostore:"); n != 1 {
+		t.Errorf("%s: error says \"dynamostore:\" %d times: %q", what, n, msg)
+	}
+	if opTable != "" && strings.Count(msg, opTable) != 1 {
+		t.Errorf("%s: error does not name %s once: %q", what, opTable, msg)
+	}
+}
+
+// multiLineSDKError is an SDK error of several lines, as aws-sdk-go's
+// errors are ("RequestError: send request failed\ncaused by: ...").
+type multiLineSDKError struct{}
+
+func (multiLineSDKError) Error() string {
+	return "RequestError: send request failed\ncaused by: Post \"http://127.0.0.1:1/\": connection refused\n\tstatus code: 500"
+}
+
+func TestEveryErrorIsOneLineThatSaysDynamostoreOnce(t *testing.T) {
+	ctx := context.Background()
+	hour := time.Now().Add(time.Hour)
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	malformed := liveItem("x")
+	malformed.Data = driver.Value{}
+	get := func(it driver.Item, err error) *scriptDriver {
+		return &scriptDriver{get: func(context.Context, driver.GetItem) (driver.Item, error) { return it, err }}
+	}
+	describe := func(tb driver.Table, err error) *scriptDriver {
+		return &scriptDriver{describe: func(context.Context) (driver.Table, error) { return tb, err }}
+	}
+	tests := []struct {
+		name    string
+		d       *scriptDriver
+		opts    []Option
+		call    func(s *Store) error
+		opTable string // "" where the error names no table: a configuration error
+	}{
+		{"invalid configuration", &scriptDriver{}, []Option{WithScanSegments(0)},
+			func(s *Store) error { return s.Ping(ctx) }, ""},
+		{"invalid token", &scriptDriver{}, nil,
+			func(s *Store) error { return s.Commit(ctx, "", nil, hour) }, `commit to table "scs_session"`},
+		{"item too large", &scriptDriver{}, nil,
+			func(s *Store) error { return s.Commit(ctx, "tok", make([]byte, MaxItemBytes), hour) }, `commit to table "scs_session"`},
+		{"malformed item, Find", get(malformed, nil), nil,
+			func(s *Store) error { _, _, err := s.Find(ctx, "tok"); return err }, `find in table "scs_session"`},
+		{"malformed item, All", &scriptDriver{scan: func(context.Context, *driver.Scan) (driver.Page, error) {
+			return driver.Page{Items: []driver.Item{malformed}}, nil
+		}}, []Option{WithScanSegments(1)},
+			func(s *Store) error { _, err := s.All(ctx); return err }, `scan table "scs_session"`},
+		{"SDK error of several lines", get(driver.Item{}, multiLineSDKError{}), nil,
+			func(s *Store) error { _, _, err := s.Find(ctx, "tok"); return err }, `find in table "scs_session"`},
+		{"cancelled before the request", &scriptDriver{}, nil,
+			func(s *Store) error { _, err := s.All(cancelled); return err }, `scan table "scs_session"`},
+		{"cancelled during the request", &scriptDriver{del: func(ctx context.Context, _ driver.DeleteItem) error {
+			return &sdkError{code: "RequestCanceled"}
+		}}, nil,
+			func(s *Store) error { return s.Delete(cancelled, "tok") }, `delete from table "scs_session"`},
+		{"the store's bound", &scriptDriver{put: func(ctx context.Context, _ driver.PutItem) error {
+			<-ctx.Done()
+			return fmt.Errorf("sdk: %w", ctx.Err())
+		}}, []Option{WithTimeout(time.Millisecond)},
+			func(s *Store) error { return s.Commit(ctx, "tok", nil, hour) }, `commit to table "scs_session"`},
+		{"table not ready", describe(sessionTable("DELETING"), nil), nil,
+			func(s *Store) error { return s.Ping(ctx) }, `check table "scs_session"`},
+		{"no table described", describe(driver.Table{}, nil), nil,
+			func(s *Store) error { return s.Ping(ctx) }, `check table "scs_session"`},
+		{"wrong key schema", describe(driver.Table{Status: "ACTIVE", Keys: []string{"id"}}, nil), nil,
+			func(s *Store) error { return s.CreateTable(ctx) }, `create table "scs_session"`},
+		{"table in a state it will not leave", describe(sessionTable("ARCHIVED"), nil), nil,
+			func(s *Store) error { return s.CreateTable(ctx) }, `create table "scs_session"`},
+		{"waiting for the table ends with the context", &scriptDriver{describe: func(context.Context) (driver.Table, error) {
+			return sessionTable("CREATING"), nil
+		}}, nil,
+			func(s *Store) error {
+				ctx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+				defer cancel()
+				return s.CreateTable(ctx)
+			}, `create table "scs_session"`},
+		{"Time To Live on another attribute", &scriptDriver{
+			describe: func(context.Context) (driver.Table, error) { return sessionTable("ACTIVE"), nil },
+			ttl:      func(context.Context) (string, string, error) { return "ENABLED", "other", nil },
+		}, nil,
+			func(s *Store) error { return s.CreateTable(ctx) }, `create table "scs_session"`},
+		{"a failed expired delete", &scriptDriver{
+			scan: func(context.Context, *driver.Scan) (driver.Page, error) {
+				return driver.Page{Items: []driver.Item{{Found: true,
+					Key:    driver.Value{Type: driver.String, Text: "tok"},
+					Expiry: driver.Value{Type: driver.Number, Text: "1"}}}}, nil
+			},
+			del: func(context.Context, driver.DeleteItem) error { return multiLineSDKError{} },
+		}, []Option{WithScanSegments(1)},
+			func(s *Store) error { _, err := s.DeleteExpired(ctx); return err }, `delete an expired session from table "scs_session"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.d.t = t
+			s, _ := New(tt.d, tt.opts...)
+			checkOneFailure(t, tt.name, tt.call(s), tt.opTable)
+		})
+	}
+}
+
+// With many segments and the context cancelled mid-scan, All and
+// DeleteExpired fail once: one error, not one per segment.
+func TestAllAndDeleteExpiredCancelledMidScanFailOnce(t *testing.T) {
+	const segments = 40
+	for _, op := range []struct {
+		name, opTable string
+		call          func(ctx context.Context, s *Store) error
+	}{
+		{"All", `scan table "scs_session"`, func(ctx context.Context, s *Store) error { _, err := s.All(ctx); return err }},
+		{"DeleteExpired", `scan for expired sessions in table "scs_session"`, func(ctx context.Context, s *Store) error {
+			_, err := s.DeleteExpired(ctx)
+			return err
+		}},
+	} {
+		for _, sdk := range []struct {
+			name string
+			err  func(ctx context.Context) error // the SDK's error once ctx ends
+		}{
+			{"error that unwraps to the context's", func(ctx context.Context) error { return fmt.Errorf("sdk: %w", ctx.Err()) }},
+			{"aws-sdk-go's RequestCanceled", func(context.Context) error { return &sdkError{code: "RequestCanceled"} }},
+		} {
+			t.Run(op.name+", "+sdk.name, func(t *testing.T) {
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				var inFlight atomic.Int64
+				d := &scriptDriver{scan: func(rctx context.Context, _ *driver.Scan) (driver.Page, error) {
+					if inFlight.Add(1) == maxParallelSegments {
+						cancel() // once every worker waits on a page
+					}
+					<-rctx.Done()
+					return driver.Page{}, sdk.err(rctx)
+				}}
+				err := op.call(ctx, newScripted(t, d, WithScanSegments(segments)))
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("%s = %v, want context.Canceled", op.name, err)
+				}
+				checkOneFailure(t, op.name, err, op.opTable)
+			})
+		}
 	}
 }

@@ -76,8 +76,8 @@ func (b *browser) token(name string) string {
 }
 
 // sessionServer serves SCS's LoadAndSave over sm with handlers that put,
-// get, renew, destroy and list the session value "v". Errors go to
-// sm.ErrorFunc.
+// get, renew, destroy and list the session value "v", and change or destroy
+// every session through Iterate. Errors go to sm.ErrorFunc.
 func sessionServer(t testing.TB, sm *scs.SessionManager) (*httptest.Server, *url.URL) {
 	t.Helper()
 	mux := http.NewServeMux()
@@ -114,6 +114,27 @@ func sessionServer(t testing.TB, sm *scs.SessionManager) (*httptest.Server, *url
 		}
 		sort.Strings(vs)
 		io.WriteString(w, strings.Join(vs, ","))
+	})
+	// Iterate over every session, and Commit a new value into each, or
+	// Destroy each: what an admin page does.
+	mux.HandleFunc("/change-all", func(w http.ResponseWriter, r *http.Request) {
+		err := sm.Iterate(r.Context(), func(ctx context.Context) error {
+			sm.Put(ctx, "v", r.URL.Query().Get("v"))
+			_, _, err := sm.Commit(ctx)
+			return err
+		})
+		if err != nil {
+			sm.ErrorFunc(w, r, err)
+			return
+		}
+		io.WriteString(w, "ok")
+	})
+	mux.HandleFunc("/destroy-all", func(w http.ResponseWriter, r *http.Request) {
+		if err := sm.Iterate(r.Context(), sm.Destroy); err != nil {
+			sm.ErrorFunc(w, r, err)
+			return
+		}
+		io.WriteString(w, "ok")
 	})
 	srv := httptest.NewServer(sm.LoadAndSave(mux))
 	base, err := url.Parse(srv.URL)

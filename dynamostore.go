@@ -15,6 +15,13 @@
 // request is bounded (see WithTimeout), so a DynamoDB that stops answering
 // fails a call rather than hanging it.
 //
+// The store keeps the data as SCS's Codec encodes it: a custom Codec is where
+// session data gets encrypted or compressed. With SCS's HashTokenInStore, the
+// table holds the SHA-256 of each token instead of the token, and All lists
+// those hashes; SCS v2.9.0's Iterate then cannot change or destroy a session,
+// since SCS hashes the listed hash again. A table shared by several apps
+// needs a token prefix for each: see WithTokenPrefix.
+//
 // New code should use the awsv2 package (aws-sdk-go-v2): aws-sdk-go v1 has
 // reached its end of support. Both share one implementation and one item
 // format.
@@ -88,10 +95,18 @@ var (
 	// ErrItemTooLarge is returned by Commit, before any request is sent, for
 	// an item over DynamoDB's 400 KB limit.
 	ErrItemTooLarge = core.ErrItemTooLarge
-	// ErrMalformedItem is returned by Find and All for an unexpired item
-	// whose data attribute is missing or not binary, or for an item whose
-	// expiry attribute is missing or not a number (and by All for one whose
-	// token attribute is not a string).
+	// ErrMalformedItem is returned by Find for an item whose expiry
+	// attribute is missing or not a number, or an unexpired one whose data
+	// attribute is missing or not binary; and by All for an unexpired item
+	// whose data attribute is missing or not binary, or whose token
+	// attribute is not a string (All's Scan skips the items without a
+	// numeric expiry). Only an item written by something other than a store
+	// can be malformed. It stays an error, since nothing that failed may read
+	// as "not found": until such a session expires, every Find of it fails,
+	// and SCS answers its cookie's requests with its ErrorFunc (a 500). To
+	// recover, delete the item (its key is the token behind the token prefix)
+	// or write it again whole; one with a ttl attribute also goes when
+	// DynamoDB's Time To Live removes it.
 	ErrMalformedItem = core.ErrMalformedItem
 	// ErrInvalidConfig is returned by NewStore, and by every call of a store
 	// made by New or NewWithOption, when the client is nil (a typed nil
@@ -175,14 +190,23 @@ func WithAttributes(token, data, expiry, ttl string) Option {
 func WithConsistentRead(consistent bool) Option { return core.WithConsistentRead(consistent) }
 
 // WithTokenPrefix stores every token behind prefix, so that several apps can
-// share one table. All and DeleteExpired then see only the sessions with this
-// prefix, and All returns their tokens without it. End the prefix with a
-// separator ("shop:"), since "shop" would also match "shopping:" tokens.
+// share one table. All and DeleteExpired then see only the sessions whose key
+// begins with this prefix, and All returns their tokens without it. End the
+// prefix with a separator ("shop:"), since "shop" would also match
+// "shopping:" tokens.
+//
+// Prefixes isolate in one direction only. On a shared table every app needs
+// a prefix, and no app's prefix may begin another's: a store with no prefix, or with "shop:"
+// while another app uses "shop:admin:", lists the other app's sessions in All
+// (as "shop:admin:<token>" or "admin:<token>"), and SCS's Iterate with
+// Destroy then deletes them.
 func WithTokenPrefix(prefix string) Option { return core.WithTokenPrefix(prefix) }
 
 // WithScanSegments sets how many segments the Scans of All and DeleteExpired
-// are divided into (default 4, at most 1,000,000); at most 16 segments are
-// read at a time, whatever their number. One segment is a sequential Scan.
+// are divided into: default 4, at most 1,000; a store given more, or fewer
+// than 1, is refused with ErrInvalidConfig. Every segment costs at least one
+// Scan request, even on an empty table, and at most 16 segments are read at a
+// time, whatever their number. One segment is a sequential Scan.
 func WithScanSegments(n int) Option { return core.WithScanSegments(n) }
 
 // WithTimeout bounds each DynamoDB request the store sends, the SDK's
@@ -221,8 +245,12 @@ func (s *DynamoStore) Find(token string) ([]byte, bool, error) {
 // item is not found whatever its data, and is left for Time To Live to
 // remove. An item whose expiry attribute is missing or not a number, or an
 // unexpired one whose data attribute is missing or not binary, gives an error
-// wrapping ErrMalformedItem. Errors from DynamoDB, and ctx's, are returned
-// wrapped, naming the operation and the table.
+// wrapping ErrMalformedItem; such an item fails every Find until it expires
+// (see ErrMalformedItem for how to recover). Errors from DynamoDB, and ctx's,
+// are returned wrapped, naming the operation and the table: one line that
+// says "dynamostore:" once. An error is ctx's (errors.Is matches
+// context.Canceled or context.DeadlineExceeded) only when the request ended
+// because ctx did.
 func (s *DynamoStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
 	return s.c.Find(ctx, token)
 }
@@ -273,7 +301,9 @@ func (s *DynamoStore) All() (map[string][]byte, error) {
 // and data of the items that have not expired; with a token prefix it lists
 // only that prefix's sessions, without the prefix. Its cost is that of
 // reading the whole table: use it for administration, not on every request.
-// On any error it returns nil and the error.
+// On any error it returns nil and one error, whatever the number of
+// segments: the first failure of a segment, or else, when ctx ended, ctx's
+// error, naming the operation and the table.
 func (s *DynamoStore) AllCtx(ctx context.Context) (map[string][]byte, error) {
 	return s.c.All(ctx)
 }
@@ -330,7 +360,8 @@ func (s *DynamoStore) CreateTable(ctx context.Context) error {
 // counted. Items whose expiry is missing or not a number are left alone.
 //
 // On an error, from DynamoDB or ctx, it stops and returns the count removed
-// until then with the error, wrapped. It needs the IAM actions
+// until then with one error, wrapped, as AllCtx does: the first failure, or
+// else ctx's. It needs the IAM actions
 // dynamodb:Scan and dynamodb:DeleteItem.
 func (s *DynamoStore) DeleteExpired(ctx context.Context) (int, error) {
 	return s.c.DeleteExpired(ctx)

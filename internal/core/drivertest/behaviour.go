@@ -125,6 +125,8 @@ func testInvalidConfigIsRefused(t *testing.T, h *H) {
 		{"ttl name the expiry's", []core.Option{core.WithAttributes("", "", "x", "x")}},
 		{"zero scan segments", []core.Option{core.WithScanSegments(0)}},
 		{"too many scan segments", []core.Option{core.WithScanSegments(core.MaxScanSegments + 1)}},
+		{"1,001 scan segments", []core.Option{core.WithScanSegments(1001)}},
+		{"a million scan segments", []core.Option{core.WithScanSegments(1_000_000)}},
 		{"prefix of 2048 bytes", []core.Option{core.WithTokenPrefix(strings.Repeat("p", 2048))}},
 		{"prefix not UTF-8", []core.Option{core.WithTokenPrefix("\xff")}},
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/scs-stores/dynamostore/internal/core/sessionitem"
 )
 
 // The polling intervals of WaitFor: the first poll waits FirstPoll, and each
@@ -28,7 +26,7 @@ const TableWait = 5 * time.Minute
 // `table "t" to be ACTIVE`. A check that sees a passing state (a table
 // still CREATING, a throttled request) returns false and a nil error.
 func WaitFor(ctx context.Context, what string, check func(ctx context.Context) (done bool, err error)) error {
-	return waitFor(ctx, what, check, sessionitem.Sleep)
+	return waitFor(ctx, what, check, sleep)
 }
 
 // waitFor is WaitFor, waiting between checks with sleep, which returns ctx's
@@ -49,5 +47,21 @@ func waitFor(ctx context.Context, what string, check func(ctx context.Context) (
 				what, polls, time.Since(start).Round(time.Millisecond), err)
 		}
 		delay = min(2*delay, MaxPoll)
+	}
+}
+
+// sleep waits d and returns nil, or returns ctx's error as soon as ctx ends,
+// at once when it has ended already.
+func sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
 	}
 }

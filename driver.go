@@ -51,7 +51,7 @@ func (d sdkDriver) GetItem(ctx context.Context, r driver.GetItem) (driver.Item, 
 }
 
 func (d sdkDriver) PutItem(ctx context.Context, r driver.PutItem) error {
-	_, err := d.db.PutItemWithContext(ctx, &dynamodb.PutItemInput{
+	in := &dynamodb.PutItemInput{
 		TableName: aws.String(r.Names.Table),
 		Item: map[string]*dynamodb.AttributeValue{
 			r.Names.Token:  {S: aws.String(r.Key)},
@@ -59,7 +59,17 @@ func (d sdkDriver) PutItem(ctx context.Context, r driver.PutItem) error {
 			r.Names.Expiry: {N: aws.String(r.Expiry)},
 			r.Names.TTL:    {N: aws.String(r.TTL)},
 		},
-	})
+	}
+	if r.Cond.Expression != "" {
+		in.ConditionExpression = aws.String(r.Cond.Expression)
+	}
+	if len(r.Cond.Names) > 0 {
+		in.ExpressionAttributeNames = aws.StringMap(r.Cond.Names)
+	}
+	if len(r.Cond.Values) > 0 {
+		in.ExpressionAttributeValues = attributeValues(r.Cond.Values)
+	}
+	_, err := d.db.PutItemWithContext(ctx, in)
 	return err
 }
 

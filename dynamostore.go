@@ -10,10 +10,11 @@
 //
 // This is the item format of the SCS v1 DynamoDB store, so a table written by
 // that store keeps working. Find, Commit and Delete each cost one DynamoDB
-// request; tokens that cannot be a DynamoDB key cost none. Expired items are
-// filtered out when read, since Time To Live deletion can lag by days. Each
-// request is bounded (see WithTimeout), so a DynamoDB that stops answering
-// fails a call rather than hanging it.
+// request; tokens that cannot be a DynamoDB key cost none, nor does a Commit
+// that WithTouchInterval skips. Expired items are filtered out when read,
+// since Time To Live deletion can lag by days. Each request is bounded (see
+// WithTimeout), so a DynamoDB that stops answering fails a call rather than
+// hanging it.
 //
 // The store keeps the data as SCS's Codec encodes it: a custom Codec is where
 // session data gets encrypted or compressed. With SCS's HashTokenInStore, the
@@ -272,7 +273,8 @@ func (s *DynamoStore) Commit(token string, b []byte, expiry time.Time) error {
 // It returns, without sending a request, an error wrapping ErrInvalidToken
 // for a token that cannot be a DynamoDB key and one wrapping ErrItemTooLarge
 // for an item over 400 KB. Errors from DynamoDB, and ctx's, are returned
-// wrapped; a failed Commit leaves the previous item whole.
+// wrapped; a failed Commit leaves the previous item whole. WithDeleteWins
+// makes the PutItem conditional and WithTouchInterval may skip it; see them.
 func (s *DynamoStore) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
 	return s.c.Commit(ctx, token, b, expiry)
 }

@@ -49,7 +49,7 @@ func (d sdkDriver) GetItem(ctx context.Context, r driver.GetItem) (driver.Item, 
 }
 
 func (d sdkDriver) PutItem(ctx context.Context, r driver.PutItem) error {
-	_, err := d.db.PutItem(ctx, &dynamodb.PutItemInput{
+	in := &dynamodb.PutItemInput{
 		TableName: aws.String(r.Names.Table),
 		Item: map[string]types.AttributeValue{
 			r.Names.Token:  &types.AttributeValueMemberS{Value: r.Key},
@@ -57,7 +57,17 @@ func (d sdkDriver) PutItem(ctx context.Context, r driver.PutItem) error {
 			r.Names.Expiry: &types.AttributeValueMemberN{Value: r.Expiry},
 			r.Names.TTL:    &types.AttributeValueMemberN{Value: r.TTL},
 		},
-	})
+	}
+	if r.Cond.Expression != "" {
+		in.ConditionExpression = aws.String(r.Cond.Expression)
+	}
+	if len(r.Cond.Names) > 0 {
+		in.ExpressionAttributeNames = r.Cond.Names
+	}
+	if len(r.Cond.Values) > 0 {
+		in.ExpressionAttributeValues = attributeValues(r.Cond.Values)
+	}
+	_, err := d.db.PutItem(ctx, in)
 	return err
 }
 

@@ -10,7 +10,9 @@
 // checks, the size check, the bound on each request, the malformed-item
 // rules, the paging and fan-out of scans, the conditional deletes of
 // DeleteExpired, the CreateTable flow and Ping's checks, and how errors are
-// named and wrapped. It needs only the standard library.
+// named and wrapped; and what delete-wins and touch skipping remember
+// between a Find and its Commit (memo.go). It needs only the standard
+// library, and SCS for its gob codec, the default codec of touch skipping.
 //
 // Its exported names are what the two public packages and the shared test
 // suite use, and nothing more: both public packages may run on one version
@@ -23,6 +25,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/scs-stores/dynamostore/internal/core/driver"
@@ -72,6 +75,10 @@ type Store struct {
 	// sleep waits between the describes of CreateTable; nil means
 	// sleepCtx. Tests set it to wait no real time.
 	sleep func(context.Context, time.Duration) error
+
+	memo   *memo       // nil unless delete-wins or touch skipping is on
+	exists driver.Expr // the condition of a delete-wins commit
+	n      counters
 }
 
 // New returns a store that sends its requests through d, configured by
@@ -87,7 +94,7 @@ func New(d driver.Driver, opts ...Option) (*Store, error) {
 		}
 	}
 	fillDefaults(&cfg.Names)
-	s := &Store{d: d, cfg: cfg}
+	s := &Store{d: d, cfg: cfg, memo: newMemo(cfg), exists: existsCondition(cfg.Names)}
 	if d == nil {
 		s.err = fmt.Errorf("%w: nil DynamoDB client", ErrInvalidConfig)
 	} else {
@@ -102,14 +109,28 @@ func (s *Store) Names() driver.Names { return s.cfg.Names }
 // Find returns the data of the session with the given token; see the public
 // packages' FindCtx for the whole contract.
 func (s *Store) Find(ctx context.Context, token string) ([]byte, bool, error) {
-	const op = "find in"
 	if s.err != nil {
-		return nil, false, s.err
+		return nil, false, s.count(nil, s.err)
 	}
 	key, ok := Key(s.cfg.Prefix, token)
 	if !ok {
+		s.n.findsNotFound.Add(1)
 		return nil, false, nil
 	}
+	t := s.memo.find(key)
+	data, expiry, res, err := s.find(ctx, key)
+	if res == &s.n.findsFound {
+		s.memo.found(t, expiry, data)
+	} else {
+		s.memo.notFound(t)
+	}
+	return data, res == &s.n.findsFound, s.count(res, err)
+}
+
+// find reads the session item of key. It returns the session's data and
+// expiry, and the counter of the outcome: found, not found or expired.
+func (s *Store) find(ctx context.Context, key string) ([]byte, int64, *atomic.Int64, error) {
+	const op = "find in"
 	rctx, cancel := s.bound(ctx)
 	item, err := s.d.GetItem(rctx, driver.GetItem{Names: s.cfg.Names, Key: key, Consistent: s.cfg.ConsistentRead})
 	if err != nil {
@@ -117,20 +138,20 @@ func (s *Store) Find(ctx context.Context, token string) ([]byte, bool, error) {
 	}
 	cancel()
 	if err != nil || !item.Found {
-		return nil, false, err
+		return nil, 0, &s.n.findsNotFound, err
 	}
 	expiry, err := s.expiry(op, item.Expiry)
 	if err != nil {
-		return nil, false, err
+		return nil, 0, nil, err
 	}
 	if isExpired(expiry, time.Now()) {
-		return nil, false, nil // whatever its data: an expired session is gone
+		return nil, 0, &s.n.findsExpired, nil // whatever its data: an expired session is gone
 	}
 	data, err := s.data(op, item.Data)
 	if err != nil {
-		return nil, false, err
+		return nil, 0, nil, err
 	}
-	return data, true, nil
+	return data, expiry, &s.n.findsFound, nil
 }
 
 // expiry decodes an item's expiry attribute.
@@ -162,25 +183,46 @@ func (s *Store) data(op string, v driver.Value) ([]byte, error) {
 func (s *Store) Commit(ctx context.Context, token string, b []byte, expiry time.Time) error {
 	const op = "commit to"
 	if s.err != nil {
-		return s.err
+		return s.count(nil, s.err)
 	}
 	key, ok := Key(s.cfg.Prefix, token)
 	if !ok {
-		return s.errorf(op, ErrInvalidToken)
+		return s.count(nil, s.errorf(op, ErrInvalidToken))
 	}
 	expiryN, ttlN := EncodeExpiry(expiry)
 	if err := checkSize(ItemSize(s.cfg.Names, len(key), len(b), expiryN, ttlN)); err != nil {
-		return s.errorf(op, err)
+		return s.count(nil, s.errorf(op, err))
 	}
 	if b == nil {
 		b = []byte{}
 	}
+	ns := expiryNanos(expiry)
+	skip, cond, t := s.memo.commit(key, b, ns)
+	switch {
+	case skip && cond:
+		return s.confirm(ctx, key)
+	case skip:
+		s.n.commitsSkipped.Add(1)
+		return nil
+	}
+	put := driver.PutItem{Names: s.cfg.Names, Key: key, Data: b, Expiry: expiryN, TTL: ttlN}
+	if cond {
+		put.Cond = s.exists
+	}
 	rctx, cancel := s.bound(ctx)
-	err := s.d.PutItem(rctx, driver.PutItem{Names: s.cfg.Names, Key: key, Data: b, Expiry: expiryN, TTL: ttlN})
-	if err != nil {
-		err = s.fail(ctx, rctx, op, err)
+	err := s.d.PutItem(rctx, put)
+	switch {
+	case err == nil:
+		s.n.commitsWritten.Add(1)
+	case cond && s.d.ErrorCode(err) == codeConditionFailed:
+		// DynamoDB found no item to update: the session was deleted.
+		s.n.commitsRefused.Add(1)
+		err = s.errorf(op, ErrSessionDeleted)
+	default:
+		err = s.count(nil, s.fail(ctx, rctx, op, err))
 	}
 	cancel()
+	s.memo.written(t, err == nil, b, ns)
 	return err
 }
 
@@ -188,19 +230,21 @@ func (s *Store) Commit(ctx context.Context, token string, b []byte, expiry time.
 // DeleteCtx.
 func (s *Store) Delete(ctx context.Context, token string) error {
 	if s.err != nil {
-		return s.err
+		return s.count(nil, s.err)
 	}
 	key, ok := Key(s.cfg.Prefix, token)
 	if !ok {
 		return nil
 	}
+	t := s.memo.deleting(key)
 	rctx, cancel := s.bound(ctx)
 	err := s.d.DeleteItem(rctx, driver.DeleteItem{Names: s.cfg.Names, Key: key})
 	if err != nil {
 		err = s.fail(ctx, rctx, "delete from", err)
 	}
 	cancel()
-	return err
+	s.memo.deleted(t)
+	return s.count(&s.n.deletes, err)
 }
 
 // nop is the cancel function of a request that needs no bound of its own.

@@ -14,6 +14,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/alexedwards/scs/v2"
+
 	"github.com/scs-stores/dynamostore/internal/core/driver"
 )
 
@@ -52,6 +54,11 @@ var (
 	ErrTableNotReady = errors.New("dynamostore: session table is not ready")
 )
 
+// ErrSessionDeleted is returned, wrapped, by a Commit that a store with
+// delete-wins on refused: the session was found by the store's Find and has
+// been deleted since.
+var ErrSessionDeleted = errors.New("dynamostore: session was deleted before its commit")
+
 // config is a store's whole configuration.
 type config struct {
 	driver.Names
@@ -66,6 +73,19 @@ type config struct {
 	// Timeout bounds each DynamoDB request a store sends, the SDK's retries
 	// included; zero or less sets no bound.
 	Timeout time.Duration
+	// DeleteWins makes Commit refuse to recreate a session that the store
+	// found and that has been deleted since.
+	DeleteWins bool
+	// TouchInterval, above zero, lets Commit skip a session whose content is
+	// unchanged and whose expiry moved forward by less than it.
+	TouchInterval time.Duration
+	// Codec decodes session data, to tell a changed content from the same
+	// content encoded anew; nil stands for SCS's gob codec.
+	Codec scs.Codec
+	// MemoryEntries and MemoryBytes bound what a store remembers between a
+	// Find and its Commit; zero or less stands for the default.
+	MemoryEntries int
+	MemoryBytes   int64
 }
 
 // defaultConfig returns the configuration of a store made with no options:

@@ -23,7 +23,9 @@ type Driver interface {
 	GetItem(ctx context.Context, r GetItem) (Item, error)
 
 	// PutItem writes a whole session item: the key as S, the data as B,
-	// the expiry and ttl as N.
+	// the expiry and ttl as N; on the condition r.Cond when it is set. A
+	// condition that does not hold gives an error whose ErrorCode is
+	// "ConditionalCheckFailedException".
 	PutItem(ctx context.Context, r PutItem) error
 
 	// DeleteItem deletes one item by its string hash key, on the condition
@@ -117,12 +119,14 @@ type GetItem struct {
 }
 
 // PutItem is a PutItem request for a whole session item. Expiry and TTL are
-// numbers, as DynamoDB takes them.
+// numbers, as DynamoDB takes them. It is conditional when Cond.Expression is
+// not empty.
 type PutItem struct {
 	Names       Names
 	Key         string
 	Data        []byte
 	Expiry, TTL string
+	Cond        Expr
 }
 
 // DeleteItem is a DeleteItem request: the item whose Names.Token attribute

@@ -48,6 +48,7 @@ type Store interface {
 	DataName() string
 	ExpiryName() string
 	TTLName() string
+	Stats() core.Stats
 }
 
 // Client is an SDK's DynamoDB client, as the harness made it: a

@@ -103,6 +103,13 @@ type Harness struct {
 type H struct {
 	Harness
 
+	// with are options that every store of h.Store gets after its own, and
+	// idle the IdleTimeout of the soak's session manager: set in a variant
+	// of the suite's H (see withOptions), shared with it through base.
+	with []core.Option
+	idle time.Duration
+	base *H
+
 	shared    sync.Once
 	sharedErr error
 	sharedTbl string
@@ -148,11 +155,17 @@ func (h *H) Client(t testing.TB) Client { return h.NewClient(t, ClientOptions{})
 // Store returns a store on c configured by opts, failing t on an error.
 func (h *H) Store(t testing.TB, c Client, opts ...core.Option) Store {
 	t.Helper()
-	s, err := h.NewStore(c, opts...)
+	s, err := h.NewStore(c, append(opts[:len(opts):len(opts)], h.with...)...)
 	if err != nil {
 		t.Fatalf("new store: %v", err)
 	}
 	return s
+}
+
+// withOptions returns a variant of h whose stores get opts, and whose soak
+// runs with the idle timeout idle; it shares h's tables.
+func (h *H) withOptions(idle time.Duration, opts ...core.Option) *H {
+	return &H{Harness: h.Harness, with: opts, idle: idle, base: h}
 }
 
 // NewTable creates a session table of its own for t, keyed by "token" (S),
@@ -181,6 +194,9 @@ func (h *H) RawTable(t testing.TB, key, keyType string) string {
 // ends.
 func (h *H) SharedTable(t testing.TB) string {
 	t.Helper()
+	if h.base != nil {
+		return h.base.SharedTable(t)
+	}
 	h.shared.Do(func() {
 		c := h.NewClient(t, ClientOptions{})
 		name := testenv.TableName(t) + "_shared"

@@ -344,6 +344,7 @@ func testSoak(t *testing.T, h *H) {
 	sm := scs.New()
 	sm.Store = store
 	sm.Lifetime = time.Hour
+	sm.IdleTimeout = h.idle
 	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
 		failures.Add(1)
 		http.Error(w, err.Error(), http.StatusInternalServerError)

@@ -174,8 +174,8 @@ func testStatsCountEveryOutcome(t *testing.T, h *H) {
 	if err := s.Commit(token, []byte("z"), expiry); !errors.Is(err, core.ErrSessionDeleted) { // refused
 		t.Fatalf("commit after a delete = %v, want ErrSessionDeleted", err)
 	}
-	must(s.Delete(token))                                                                       // deleted
-	must(s.Delete(""))                                                                          // not counted
+	must(s.Delete(token))                                                                // deleted
+	must(s.Delete(""))                                                                   // not counted
 	if err := s.Commit("", []byte("x"), expiry); !errors.Is(err, core.ErrInvalidToken) { // error
 		t.Fatalf("commit of an empty token = %v", err)
 	}
@@ -479,6 +479,27 @@ func checkRaced(t *testing.T, app *raceApp, a answer) {
 	}
 }
 
+// race logs a visitor in on the first app server of c, holds a request of
+// the session there (changing it or not, as c says), ends the session with
+// end ("/logout" or "/renew") on c's other server, then lets the held
+// request commit. It returns the visitor, the first server, the token
+// before the end, and the held request's answer.
+func (c raceCase) race(t *testing.T, h *H, table, end string) (*visitor, *raceApp, string, answer) {
+	t.Helper()
+	first, second := c.apps(t, h, table, c.opts...)
+	v := newVisitor(t)
+	v.must(t, first, "/login")
+	old := v.token(t, first)
+	q := "v="
+	if c.changing {
+		q = "v=changed"
+	}
+	release, answers := v.start(t, first, "a", q)
+	v.must(t, second, end)
+	release()
+	return v, first, old, wait(t, answers)
+}
+
 // testDeleteWinsLogoutRace: a request of a logged-in session is in flight
 // (loaded, not committed) when the session logs out, on the same app server
 // or another; when it commits, the logout stays: the item is gone and the
@@ -487,76 +508,49 @@ func checkRaced(t *testing.T, app *raceApp, a answer) {
 func testDeleteWinsLogoutRace(t *testing.T, h *H) {
 	t.Parallel()
 	table := h.SharedTable(t)
-	run := func(t *testing.T, c raceCase, wantBack bool) {
-		first, second := c.apps(t, h, table, c.opts...)
-		v := newVisitor(t)
-		v.must(t, first, "/login")
-		token := v.token(t, first)
-		q := "v="
-		if c.changing {
-			q = "v=changed"
-		}
-		release, answers := v.start(t, first, "a", q)
-		v.must(t, second, "/logout")
-		release()
-		a := wait(t, answers)
-		item := h.Get(t, h.Client(t), table, "token", first.stored(token))
-		if wantBack {
-			if item == nil {
-				t.Fatal("without delete-wins, the raced logout was not undone: the control case shows nothing")
-			}
-			return
-		}
-		if item != nil {
-			t.Fatalf("the logout was undone: the item is back: %v", item)
-		}
-		checkRaced(t, first, a)
-		if got := v.must(t, first, "/get"); got != "" {
-			t.Fatalf("after the logout, /get = %q, want no session", got)
-		}
-	}
 	for _, c := range raceCases() {
-		t.Run(c.name, func(t *testing.T) { run(t, c, false) })
+		t.Run(c.name, func(t *testing.T) {
+			v, app, token, a := c.race(t, h, table, "/logout")
+			if item := h.Get(t, h.Client(t), table, "token", app.stored(token)); item != nil {
+				t.Fatalf("the logout was undone: the item is back: %v", item)
+			}
+			checkRaced(t, app, a)
+			if got := v.must(t, app, "/get"); got != "" {
+				t.Fatalf("after the logout, /get = %q, want no session", got)
+			}
+		})
 	}
 	t.Run("WithoutOptionsTheLogoutIsUndone", func(t *testing.T) {
-		run(t, raceCase{changing: true}, true)
+		_, app, token, _ := raceCase{changing: true}.race(t, h, table, "/logout")
+		if item := h.Get(t, h.Client(t), table, "token", app.stored(token)); item == nil {
+			t.Fatal("without delete-wins, the raced logout was not undone: the control case shows nothing")
+		}
 	})
 }
 
 // testDeleteWinsRenewRace: a request of a session is in flight with the old
 // token when RenewToken (as at login) replaces it, on the same app server or
-// another; when it commits, the old token stays gone, and the new one holds
-// the session.
+// another; when it commits, the old token stays gone, the browser keeps the
+// new one, and the new one holds the session.
 func testDeleteWinsRenewRace(t *testing.T, h *H) {
 	t.Parallel()
 	table := h.SharedTable(t)
 	for _, c := range raceCases() {
 		t.Run(c.name, func(t *testing.T) {
-			first, second := c.apps(t, h, table, c.opts...)
-			v := newVisitor(t)
-			v.must(t, first, "/login")
-			old := v.token(t, first)
-			q := "v="
-			if c.changing {
-				q = "v=changed"
-			}
-			release, answers := v.start(t, first, "a", q)
-			v.must(t, second, "/renew")
-			renewed := v.token(t, second)
-			if renewed == old {
-				t.Fatal("RenewToken kept the token")
-			}
-			release()
-			a := wait(t, answers)
+			v, app, old, a := c.race(t, h, table, "/renew")
 			client := h.Client(t)
-			if item := h.Get(t, client, table, "token", first.stored(old)); item != nil {
+			if item := h.Get(t, client, table, "token", app.stored(old)); item != nil {
 				t.Fatalf("the old token is back: %v", item)
 			}
-			checkRaced(t, first, a)
-			if item := h.Get(t, client, table, "token", first.stored(renewed)); item == nil {
+			checkRaced(t, app, a)
+			renewed := v.token(t, app)
+			if renewed == old {
+				t.Fatal("the browser holds the old token again")
+			}
+			if item := h.Get(t, client, table, "token", app.stored(renewed)); item == nil {
 				t.Fatal("the renewed session is missing")
 			}
-			if got := v.must(t, first, "/get"); got != "login" {
+			if got := v.must(t, app, "/get"); got != "login" {
 				t.Fatalf("after RenewToken, /get = %q, want the session's value login", got)
 			}
 		})

@@ -29,24 +29,25 @@ func init() {
 	)
 }
 
-// both are the two options of issue 15 together, with the touch interval of
-// the race tests.
-func both() []core.Option {
+// bothOptions are the two options of issue 15 together, with the touch
+// interval of the race tests.
+func bothOptions() []core.Option {
 	return []core.Option{core.WithDeleteWins(true), core.WithTouchInterval(time.Minute)}
 }
 
-// conditional reports whether a recorded PutItem was conditional.
-func conditional(q Request) bool {
+// isConditional reports whether a recorded PutItem was conditional.
+func isConditional(q Request) bool {
 	_, ok := q.Body["ConditionExpression"]
 	return ok
 }
 
-// puts returns the PutItems of reqs and how many of them were conditional.
-func puts(reqs []Request) (n, cond int) {
+// putCounts returns how many of reqs are PutItems, and how many of those
+// were conditional.
+func putCounts(reqs []Request) (n, cond int) {
 	for _, q := range reqs {
 		if q.Op == "PutItem" {
 			n++
-			if conditional(q) {
+			if isConditional(q) {
 				cond++
 			}
 		}
@@ -72,7 +73,7 @@ func testDeleteWinsTwoStores(t *testing.T, h *H) {
 	if err := commit(a, "v1"); err != nil {
 		t.Fatal(err)
 	}
-	if n, cond := puts(rec.Take()); n != 1 || cond != 0 {
+	if n, cond := putCounts(rec.Take()); n != 1 || cond != 0 {
 		t.Fatalf("commit of a new session: %d PutItems, %d conditional; want 1, unconditional", n, cond)
 	}
 	MustFind(t, a, token, []byte("v1"))
@@ -83,7 +84,7 @@ func testDeleteWinsTwoStores(t *testing.T, h *H) {
 	if err := commit(a, "v3"); err != nil {
 		t.Fatalf("a's commit of a session it found, updated by b: %v", err)
 	}
-	if n, cond := puts(rec.Take()); n != 1 || cond != 1 {
+	if n, cond := putCounts(rec.Take()); n != 1 || cond != 1 {
 		t.Fatalf("commit of a found session: %d PutItems, %d conditional; want 1, conditional", n, cond)
 	}
 	MustFind(t, b, token, []byte("v3"))
@@ -123,7 +124,7 @@ func testDeleteWinsNoFind(t *testing.T, h *H) {
 	t.Parallel()
 	table := h.SharedTable(t)
 	rec := &Recorder{}
-	s := h.Store(t, h.NewClient(t, ClientOptions{Transport: rec}), append(both(), core.WithTable(table))...)
+	s := h.Store(t, h.NewClient(t, ClientOptions{Transport: rec}), append(bothOptions(), core.WithTable(table))...)
 	plain := h.Store(t, h.Client(t), core.WithTable(table))
 	token, fresh := t.Name()+"-iterated", t.Name()+"-fresh"
 	expiry := time.Now().Add(time.Hour)
@@ -137,7 +138,7 @@ func testDeleteWinsNoFind(t *testing.T, h *H) {
 	if err := s.Commit(fresh, []byte("new"), expiry); err != nil {
 		t.Fatalf("commit of a session not found: %v", err)
 	}
-	if n, cond := puts(rec.Take()); n != 2 || cond != 0 {
+	if n, cond := putCounts(rec.Take()); n != 2 || cond != 0 {
 		t.Fatalf("%d PutItems, %d conditional; want 2, unconditional", n, cond)
 	}
 	MustFind(t, plain, token, []byte("v2"))
@@ -149,7 +150,7 @@ func testDeleteWinsNoFind(t *testing.T, h *H) {
 func testStatsCountEveryOutcome(t *testing.T, h *H) {
 	t.Parallel()
 	table := h.SharedTable(t)
-	s := h.Store(t, h.Client(t), append(both(), core.WithTable(table))...)
+	s := h.Store(t, h.Client(t), append(bothOptions(), core.WithTable(table))...)
 	other := h.Store(t, h.Client(t), core.WithTable(table))
 	token, expired := t.Name(), t.Name()+"-expired"
 	expiry := time.Now().Add(time.Hour).Truncate(time.Second)
@@ -214,11 +215,11 @@ type raceApp struct {
 	failed  atomic.Int64 // other ErrorFunc calls
 
 	mu    sync.Mutex
-	holds map[string]*hold
+	holds map[string]*holdPoint
 }
 
-// hold is a request held between its load and its commit.
-type hold struct {
+// holdPoint is a request held between its load and its commit.
+type holdPoint struct {
 	loaded  chan struct{} // closed by the handler once the session is loaded
 	release chan struct{} // closed by the test to let the handler go on
 }
@@ -232,7 +233,7 @@ var loginValues = map[string]any{"user": "ada", "role": "admin", "cart": 3, "the
 // opts; configure, when not nil, adjusts its session manager.
 func newRaceApp(t testing.TB, h *H, table string, configure func(*scs.SessionManager), opts ...core.Option) *raceApp {
 	t.Helper()
-	app := &raceApp{rec: &Recorder{}, holds: map[string]*hold{}}
+	app := &raceApp{rec: &Recorder{}, holds: map[string]*holdPoint{}}
 	app.store = h.Store(t, h.NewClient(t, ClientOptions{Transport: app.rec}), append(opts, core.WithTable(table))...)
 	sm := scs.New()
 	sm.Store = app.store
@@ -358,8 +359,8 @@ func (v *visitor) token(t testing.TB, app *raceApp) string {
 	return ""
 }
 
-// answer is the outcome of a held request.
-type answer struct {
+// heldAnswer is the outcome of a held request.
+type heldAnswer struct {
 	status int
 	body   string
 	err    error
@@ -368,16 +369,16 @@ type answer struct {
 // start sends a request to /hold of app with the query q, and returns once
 // the handler has loaded the session. release lets it go on; its answer
 // then comes on the channel.
-func (v *visitor) start(t testing.TB, app *raceApp, id, q string) (release func(), answers <-chan answer) {
+func (v *visitor) start(t testing.TB, app *raceApp, id, q string) (release func(), answers <-chan heldAnswer) {
 	t.Helper()
-	hd := &hold{loaded: make(chan struct{}), release: make(chan struct{})}
+	hd := &holdPoint{loaded: make(chan struct{}), release: make(chan struct{})}
 	app.mu.Lock()
 	app.holds[id] = hd
 	app.mu.Unlock()
-	out := make(chan answer, 1)
+	out := make(chan heldAnswer, 1)
 	go func() {
 		status, body, err := v.do(app, "/hold?id="+id+"&"+q)
-		out <- answer{status, body, err}
+		out <- heldAnswer{status, body, err}
 	}()
 	select {
 	case <-hd.loaded:
@@ -390,8 +391,8 @@ func (v *visitor) start(t testing.TB, app *raceApp, id, q string) (release func(
 	return func() { once.Do(func() { close(hd.release) }) }, out
 }
 
-// wait returns the answer from answers.
-func wait(t testing.TB, answers <-chan answer) answer {
+// waitAnswer returns the answer from answers.
+func waitAnswer(t testing.TB, answers <-chan heldAnswer) heldAnswer {
 	t.Helper()
 	select {
 	case a := <-answers:
@@ -401,7 +402,7 @@ func wait(t testing.TB, answers <-chan answer) answer {
 		return a
 	case <-time.After(raceWait):
 		t.Fatal("held request did not answer")
-		return answer{}
+		return heldAnswer{}
 	}
 }
 
@@ -422,7 +423,7 @@ func raceCases() []raceCase {
 	for _, o := range []struct {
 		name string
 		opts []core.Option
-	}{{"DeleteWins", []core.Option{core.WithDeleteWins(true)}}, {"BothOptions", both()}} {
+	}{{"DeleteWins", []core.Option{core.WithDeleteWins(true)}}, {"BothOptions", bothOptions()}} {
 		for _, changing := range []bool{false, true} {
 			for _, other := range []bool{false, true} {
 				name := o.name + "/ReadOnly"
@@ -439,8 +440,8 @@ func raceCases() []raceCase {
 		}
 	}
 	return append(cases,
-		raceCase{name: "BothOptions/ReadOnly/SameServer/HashTokenInStore", opts: both(), hashed: true},
-		raceCase{name: "BothOptions/Changing/OtherServer/HashTokenInStore", opts: both(), changing: true, other: true, hashed: true},
+		raceCase{name: "BothOptions/ReadOnly/SameServer/HashTokenInStore", opts: bothOptions(), hashed: true},
+		raceCase{name: "BothOptions/Changing/OtherServer/HashTokenInStore", opts: bothOptions(), changing: true, other: true, hashed: true},
 	)
 }
 
@@ -468,7 +469,7 @@ func (app *raceApp) stored(token string) string {
 // read-only request whose store skips touches is refused too, after the
 // read that confirms a skip: else SCS would set the browser's cookie back
 // to the deleted token.
-func checkRaced(t *testing.T, app *raceApp, a answer) {
+func checkRaced(t *testing.T, app *raceApp, a heldAnswer) {
 	t.Helper()
 	st := app.store.Stats()
 	if a.status != http.StatusConflict || st.CommitsRefused != 1 || app.refused.Load() != 1 {
@@ -484,7 +485,7 @@ func checkRaced(t *testing.T, app *raceApp, a answer) {
 // end ("/logout" or "/renew") on c's other server, then lets the held
 // request commit. It returns the visitor, the first server, the token
 // before the end, and the held request's answer.
-func (c raceCase) race(t *testing.T, h *H, table, end string) (*visitor, *raceApp, string, answer) {
+func (c raceCase) race(t *testing.T, h *H, table, end string) (*visitor, *raceApp, string, heldAnswer) {
 	t.Helper()
 	first, second := c.apps(t, h, table, c.opts...)
 	v := newVisitor(t)
@@ -497,7 +498,7 @@ func (c raceCase) race(t *testing.T, h *H, table, end string) (*visitor, *raceAp
 	release, answers := v.start(t, first, "a", q)
 	v.must(t, second, end)
 	release()
-	return v, first, old, wait(t, answers)
+	return v, first, old, waitAnswer(t, answers)
 }
 
 // testDeleteWinsLogoutRace: a request of a logged-in session is in flight

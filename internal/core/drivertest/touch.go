@@ -61,14 +61,14 @@ func testTouchOverSCS(t *testing.T, h *H) {
 		gets int // GetItems of a skipped commit
 	}{
 		{"TouchInterval", []core.Option{core.WithTouchInterval(time.Minute)}, 0},
-		{"BothOptions", both(), 1},
-		{"BothOptionsHashTokenInStore", both(), 1},
+		{"BothOptions", bothOptions(), 1},
+		{"BothOptionsHashTokenInStore", bothOptions(), 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			app := newRaceApp(t, h, table, func(sm *scs.SessionManager) { sm.HashTokenInStore = tc.name == "BothOptionsHashTokenInStore" }, tc.opts...)
 			v := newVisitor(t)
 			v.must(t, app, "/login")
-			if n, _ := puts(app.rec.Take()); n != 1 {
+			if n, _ := putCounts(app.rec.Take()); n != 1 {
 				t.Fatalf("login: %d PutItems, want 1", n)
 			}
 			const reads = 5
@@ -78,14 +78,14 @@ func testTouchOverSCS(t *testing.T, h *H) {
 				}
 			}
 			reqs := app.rec.Take()
-			if n, _ := puts(reqs); n != 0 {
+			if n, _ := putCounts(reqs); n != 0 {
 				t.Fatalf("%d read-only requests sent %d PutItems, want none", reads, n)
 			}
 			if got, want := Count(reqs, "GetItem"), reads*(1+tc.gets); got != want {
 				t.Errorf("%d read-only requests sent %d GetItems, want %d", reads, got, want)
 			}
 			v.must(t, app, "/put?v=changed")
-			if n, _ := puts(app.rec.Take()); n != 1 {
+			if n, _ := putCounts(app.rec.Take()); n != 1 {
 				t.Fatalf("a changing request sent %d PutItems, want 1", n)
 			}
 			if got := v.must(t, app, "/get"); got != "changed" {
@@ -147,7 +147,7 @@ func testTouchRules(t *testing.T, h *H) {
 				if err := s.Commit(token, tc.data, tc.expiry); err != nil {
 					t.Fatal(err)
 				}
-				n, _ := puts(rec.Take())
+				n, _ := putCounts(rec.Take())
 				if written := n == 1; written != tc.written {
 					t.Fatalf("%d PutItems; want written %v", n, tc.written)
 				}
@@ -182,7 +182,7 @@ func testTouchForgetting(t *testing.T, h *H) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			rec := &Recorder{}
-			s := h.Store(t, h.NewClient(t, ClientOptions{Transport: rec}), append(both(), core.WithMemoryLimit(tc.entries, tc.bytes), core.WithTable(table))...)
+			s := h.Store(t, h.NewClient(t, ClientOptions{Transport: rec}), append(bothOptions(), core.WithMemoryLimit(tc.entries, tc.bytes), core.WithTable(table))...)
 			plain := h.Store(t, h.Client(t), core.WithTable(table))
 			first, second := t.Name()+"-1", t.Name()+"-2"
 			data := bytes.Repeat([]byte("d"), 3000)
@@ -200,7 +200,7 @@ func testTouchForgetting(t *testing.T, h *H) {
 			if err := s.Commit(first, data, expiry); err != nil {
 				t.Fatal(err)
 			}
-			if n, cond := puts(rec.Take()); n != 1 || (cond == 1) != tc.cond {
+			if n, cond := putCounts(rec.Take()); n != 1 || (cond == 1) != tc.cond {
 				t.Fatalf("commit of a forgotten session: %d PutItems, %d conditional; want 1, conditional %v", n, cond, tc.cond)
 			}
 		})
@@ -216,13 +216,13 @@ func testTouchForgetting(t *testing.T, h *H) {
 func testBothConcurrent(t *testing.T, h *H) {
 	t.Parallel()
 	table := h.SharedTable(t)
-	app := newRaceApp(t, h, table, nil, both()...)
+	app := newRaceApp(t, h, table, nil, bothOptions()...)
 	v := newVisitor(t)
 	v.must(t, app, "/login")
 	app.rec.Take()
 	type held struct {
 		release func()
-		answers <-chan answer
+		answers <-chan heldAnswer
 	}
 	hold := func(n int, q func(i int) string) []held {
 		hs := make([]held, n)
@@ -234,21 +234,21 @@ func testBothConcurrent(t *testing.T, h *H) {
 	readers := hold(4, func(int) string { return "v=" })
 	for _, r := range readers {
 		r.release()
-		if a := wait(t, r.answers); a.status != http.StatusOK || a.body != "login" {
+		if a := waitAnswer(t, r.answers); a.status != http.StatusOK || a.body != "login" {
 			t.Fatalf("read-only request answered %d %q, want 200 login", a.status, a.body)
 		}
 	}
-	if n, _ := puts(app.rec.Take()); n != 0 {
+	if n, _ := putCounts(app.rec.Take()); n != 0 {
 		t.Fatalf("%d read-only requests in flight at once sent %d PutItems, want none", len(readers), n)
 	}
 	writers := hold(3, func(i int) string { return fmt.Sprintf("v=w%d", i) })
 	for i, w := range writers {
 		w.release()
-		if a := wait(t, w.answers); a.status != http.StatusOK || a.body != fmt.Sprintf("w%d", i) {
+		if a := waitAnswer(t, w.answers); a.status != http.StatusOK || a.body != fmt.Sprintf("w%d", i) {
 			t.Fatalf("changing request %d answered %d %q", i, a.status, a.body)
 		}
 	}
-	if n, _ := puts(app.rec.Take()); n != len(writers) {
+	if n, _ := putCounts(app.rec.Take()); n != len(writers) {
 		t.Fatalf("%d changing requests sent %d PutItems, want one each", len(writers), n)
 	}
 	if got := v.must(t, app, "/get"); got != "w2" {
@@ -310,7 +310,7 @@ func testBothFaults(t *testing.T, h *H) {
 		rt := newFaultRT(t)
 		rec := &Recorder{Next: rt}
 		cl := h.NewClient(t, ClientOptions{Transport: rec, Retries: faultRetries})
-		s := h.Store(t, cl, append(both(), core.WithTable(table), core.WithTimeout(time.Minute))...)
+		s := h.Store(t, cl, append(bothOptions(), core.WithTable(table), core.WithTimeout(time.Minute))...)
 		token := fmt.Sprintf("both-fault-%s-%d-SECRET", op.name, k%n)
 		if err := cleanStore.Commit(token, oldData, oldExpiry); err != nil {
 			t.Fatal(err)
@@ -345,7 +345,7 @@ func testBothFaults(t *testing.T, h *H) {
 // options on every store they make, and the soak with an idle timeout, so
 // that every request of it commits: nothing committed is lost.
 func testBothOptions(t *testing.T, h *H) {
-	x := h.withOptions(20*time.Minute, both()...)
+	x := h.withOptions(20*time.Minute, bothOptions()...)
 	for _, tc := range []test{
 		{"HostileTokensAreStoredOrCleanlyRefusedWithoutARequest", testHostileTokens},
 		{"HostileCookieReachesNoRequest", testHostileCookie},

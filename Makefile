@@ -95,6 +95,14 @@ fuzz:
 netbench:
 	./scripts/ddblocal.sh -- go -C cmd/netbench run . -rtt 1ms,5ms -conc 1,16,64,256 -rounds 5
 
+# Requests, capacity units and logouts undone per 1,000 requests of a
+# modelled SCS app (two app servers, idle timeout), both SDKs, with and
+# without WithDeleteWins and WithTouchInterval: the tables in BENCHMARKS.md
+# section 8. About 4 minutes.
+.PHONY: costbench
+costbench:
+	./scripts/ddblocal.sh -- go -C cmd/costbench run .
+
 # Publishes the committed tree (HEAD) into a file-system module proxy at
 # RELEASE_VERSION and builds and runs a fresh consumer module outside the
 # repository from it on DynamoDB Local (RELEASING.md). About 20 s once the

@@ -16,6 +16,7 @@ var released = []string{
 // so that a new module is a decision, not an accident. A listed directory
 // need not exist.
 var unreleased = []string{
+	"cmd/costbench",
 	"cmd/demo",
 	"cmd/netbench",
 	"internal/crosstest",

@@ -37,6 +37,8 @@ type app struct {
 	reloads   atomic.Int64 // ErrSessionDeleted on a GET: 303 to the same page
 	conflicts atomic.Int64 // ErrSessionDeleted on another method: 409
 	failures  atomic.Int64 // any other error: 500
+
+	changing atomic.Int64 // requests that changed their session: what must be written
 }
 
 // newApp starts an app server on store, with the idle timeout and lifetime
@@ -82,21 +84,25 @@ func (a *app) errorFunc(w http.ResponseWriter, r *http.Request, err error) {
 	http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 }
 
-// ensure gives a session that has no values yet its five.
-func (a *app) ensure(r *http.Request) {
+// ensure gives a session that has no values yet its five, and reports
+// whether it did.
+func (a *app) ensure(r *http.Request) bool {
 	ctx := r.Context()
 	if a.sm.Exists(ctx, "csrf") {
-		return
+		return false
 	}
 	a.sm.Put(ctx, "user", "")
 	a.sm.Put(ctx, "csrf", rand.Text()) // 26 characters
 	a.sm.Put(ctx, "locale", "en-GB")
 	a.sm.Put(ctx, "cart", []string{})
 	a.sm.Put(ctx, "landing", r.URL.Path)
+	return true
 }
 
 func (a *app) page(w http.ResponseWriter, r *http.Request) {
-	a.ensure(r)
+	if a.ensure(r) {
+		a.changing.Add(1)
+	}
 	_ = a.sm.GetString(r.Context(), "user")
 	io.WriteString(w, "page\n")
 }
@@ -116,12 +122,14 @@ func (a *app) addToCart(ctx context.Context, sku string) {
 
 func (a *app) cart(w http.ResponseWriter, r *http.Request) {
 	a.ensure(r)
+	a.changing.Add(1)
 	a.addToCart(r.Context(), r.PostFormValue("sku"))
 	io.WriteString(w, "added\n")
 }
 
 func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	a.ensure(r)
+	a.changing.Add(1)
 	if err := a.sm.RenewToken(r.Context()); err != nil {
 		a.sm.ErrorFunc(w, r, err)
 		return

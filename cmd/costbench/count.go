@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/scs-stores/dynamostore/awsv2"
+	"github.com/scs-stores/dynamostore/internal/core"
 )
 
 // op is a DynamoDB operation the store sends for a request of the app.
@@ -29,13 +30,18 @@ const (
 	numOps
 )
 
+var opNames = [numOps]string{"GetItem", "PutItem", "DeleteItem"}
+
 // tally is what was counted of one operation.
 type tally struct {
-	Sent       int64   // requests sent
-	Failed     int64   // answered with an error, condition failures included
-	CondFailed int64   // answered ConditionalCheckFailedException
-	Reported   int64   // answers that carried ConsumedCapacity
-	Units      float64 // the capacity units those answers reported
+	Sent       int64             // requests sent
+	Failed     int64             // answered with an error, condition failures included
+	CondFailed int64             // answered ConditionalCheckFailedException
+	Reported   int64             // answers that carried ConsumedCapacity
+	Units      float64           // the capacity units those answers reported
+	Bytes      int64             // PutItem: the items' sizes as DynamoDB counts them, summed
+	MaxBytes   int64             // PutItem: the largest item's
+	ByUnits    map[float64]int64 // answers by the units they reported
 }
 
 // counter adds up the requests of both app servers' stores. It is safe for
@@ -45,13 +51,16 @@ type counter struct {
 	t  [numOps]tally
 }
 
-// add counts one request of o, its error, and the capacity units its answer
-// reported (ok false when it reported none).
-func (c *counter) add(o op, err error, condFailed bool, units float64, ok bool) {
+// add counts one request of o, its error, the capacity units its answer
+// reported (ok false when it reported none) and, for a PutItem, the size of
+// its item.
+func (c *counter) add(o op, err error, condFailed bool, units float64, ok bool, size int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t := &c.t[o]
 	t.Sent++
+	t.Bytes += size
+	t.MaxBytes = max(t.MaxBytes, size)
 	if err != nil {
 		t.Failed++
 	}
@@ -61,6 +70,10 @@ func (c *counter) add(o op, err error, condFailed bool, units float64, ok bool) 
 	if ok {
 		t.Reported++
 		t.Units += units
+		if t.ByUnits == nil {
+			t.ByUnits = map[float64]int64{}
+		}
+		t.ByUnits[units]++
 	}
 }
 
@@ -90,7 +103,7 @@ func (w countingV1) GetItemWithContext(ctx awsv1.Context, in *ddbv1.GetItemInput
 	if out != nil {
 		cc = out.ConsumedCapacity
 	}
-	w.count(opGet, err, cc)
+	w.count(opGet, err, cc, 0)
 	return out, err
 }
 
@@ -102,7 +115,19 @@ func (w countingV1) PutItemWithContext(ctx awsv1.Context, in *ddbv1.PutItemInput
 	if out != nil {
 		cc = out.ConsumedCapacity
 	}
-	w.count(opPut, err, cc)
+	var size int64
+	for name, v := range in.Item {
+		size += int64(len(name))
+		switch {
+		case v.S != nil:
+			size += int64(len(*v.S))
+		case v.B != nil:
+			size += int64(len(v.B))
+		case v.N != nil:
+			size += int64(core.NumberSize(*v.N))
+		}
+	}
+	w.count(opPut, err, cc, size)
 	return out, err
 }
 
@@ -114,18 +139,18 @@ func (w countingV1) DeleteItemWithContext(ctx awsv1.Context, in *ddbv1.DeleteIte
 	if out != nil {
 		cc = out.ConsumedCapacity
 	}
-	w.count(opDelete, err, cc)
+	w.count(opDelete, err, cc, 0)
 	return out, err
 }
 
-func (w countingV1) count(o op, err error, cc *ddbv1.ConsumedCapacity) {
+func (w countingV1) count(o op, err error, cc *ddbv1.ConsumedCapacity, size int64) {
 	var aerr awserr.Error
 	cond := errors.As(err, &aerr) && aerr.Code() == ddbv1.ErrCodeConditionalCheckFailedException
 	if err == nil && cc != nil && cc.CapacityUnits != nil {
-		w.c.add(o, err, cond, *cc.CapacityUnits, true)
+		w.c.add(o, err, cond, *cc.CapacityUnits, true, size)
 		return
 	}
-	w.c.add(o, err, cond, 0, false)
+	w.c.add(o, err, cond, 0, false, size)
 }
 
 // countingV2 is the same for aws-sdk-go-v2: an awsv2.Client that asks for
@@ -143,7 +168,7 @@ func (w countingV2) GetItem(ctx context.Context, in *ddbv2.GetItemInput, opts ..
 	if out != nil {
 		cc = out.ConsumedCapacity
 	}
-	w.count(opGet, err, cc)
+	w.count(opGet, err, cc, 0)
 	return out, err
 }
 
@@ -155,7 +180,19 @@ func (w countingV2) PutItem(ctx context.Context, in *ddbv2.PutItemInput, opts ..
 	if out != nil {
 		cc = out.ConsumedCapacity
 	}
-	w.count(opPut, err, cc)
+	var size int64
+	for name, v := range in.Item {
+		size += int64(len(name))
+		switch v := v.(type) {
+		case *types.AttributeValueMemberS:
+			size += int64(len(v.Value))
+		case *types.AttributeValueMemberB:
+			size += int64(len(v.Value))
+		case *types.AttributeValueMemberN:
+			size += int64(core.NumberSize(v.Value))
+		}
+	}
+	w.count(opPut, err, cc, size)
 	return out, err
 }
 
@@ -167,16 +204,16 @@ func (w countingV2) DeleteItem(ctx context.Context, in *ddbv2.DeleteItemInput, o
 	if out != nil {
 		cc = out.ConsumedCapacity
 	}
-	w.count(opDelete, err, cc)
+	w.count(opDelete, err, cc, 0)
 	return out, err
 }
 
-func (w countingV2) count(o op, err error, cc *types.ConsumedCapacity) {
+func (w countingV2) count(o op, err error, cc *types.ConsumedCapacity, size int64) {
 	var cf *types.ConditionalCheckFailedException
 	cond := errors.As(err, &cf)
 	if err == nil && cc != nil && cc.CapacityUnits != nil {
-		w.c.add(o, err, cond, *cc.CapacityUnits, true)
+		w.c.add(o, err, cond, *cc.CapacityUnits, true, size)
 		return
 	}
-	w.c.add(o, err, cond, 0, false)
+	w.c.add(o, err, cond, 0, false, size)
 }

@@ -110,7 +110,8 @@ func main() {
 	var results []result
 	for _, s := range sdkList {
 		for _, c := range cfgList {
-			r, err := runOne(ctx, s, c, m, endpoint)
+			name := fmt.Sprintf("costbench_%s_%s_%d", s.name, c.name, time.Now().UnixNano())
+			r, err := runOne(ctx, s, c, m, endpoint, name)
 			if err != nil {
 				fail(fmt.Errorf("%s %s: %w", s.name, c.name, err))
 			}

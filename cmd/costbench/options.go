@@ -1,31 +1,28 @@
 package main
 
 import (
-	"errors"
-
 	"github.com/scs-stores/dynamostore"
 	"github.com/scs-stores/dynamostore/awsv2"
 )
 
-// errSessionDeleted stands in for ErrSessionDeleted until the store has it.
-var errSessionDeleted = errors.New("placeholder: the store has no ErrSessionDeleted yet")
+// errSessionDeleted is the error of a refused commit, the same value in
+// both packages.
+var errSessionDeleted = awsv2.ErrSessionDeleted
 
-var errNoFeature = errors.New("the store has no WithDeleteWins or WithTouchInterval yet")
-
-func v1Options(cfg config, m model) []dynamostore.Option {
-	if cfg.deleteWins || cfg.touch {
-		panic(errNoFeature)
+// options returns cfg's options, the same in both packages (Option is one
+// type): WithDeleteWins(true), and WithTouchInterval with m's touch interval
+// in real time.
+func options(cfg config, m model) []awsv2.Option {
+	var opts []awsv2.Option
+	if cfg.deleteWins {
+		opts = append(opts, awsv2.WithDeleteWins(true))
 	}
-	return nil
+	if cfg.touch {
+		opts = append(opts, awsv2.WithTouchInterval(m.real(m.touch)))
+	}
+	return opts
 }
 
-func v2Options(cfg config, m model) []awsv2.Option {
-	if cfg.deleteWins || cfg.touch {
-		panic(errNoFeature)
-	}
-	return nil
-}
+func v1Options(cfg config, m model) []dynamostore.Option { return options(cfg, m) }
 
-func v1Stats(*dynamostore.DynamoStore) storeStats { return storeStats{} }
-
-func v2Stats(*awsv2.DynamoStore) storeStats { return storeStats{} }
+func v2Options(cfg config, m model) []awsv2.Option { return options(cfg, m) }

@@ -44,8 +44,8 @@ func printResults(w io.Writer, rs []result) {
 
 	fmt.Fprintln(w, "Per 1,000 requests of the app:")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| SDK | Configuration | PutItems | of them refused | GetItems | DeleteItems | Write units | Read units | Cost in read units (5 × write + read) | Cost ÷ default |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| SDK | Configuration | PutItems | of them refused | GetItems | of them confirming a skipped commit | DeleteItems | Write units | Read units | Cost in read units (5 × write + read) | Cost ÷ default |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
 	var missing int64
 	for _, r := range rs {
 		wu, ru, miss := r.units()
@@ -55,17 +55,32 @@ func printResults(w io.Writer, rs []result) {
 			ratio = fmt.Sprintf("%.2f", r.cost()/d.cost())
 		}
 		t := r.tallies
-		fmt.Fprintf(w, "| %s | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %s |\n", r.sdk, r.config,
-			per(r, float64(t[opPut].Sent)), per(r, float64(t[opPut].CondFailed)),
-			per(r, float64(t[opGet].Sent)), per(r, float64(t[opDelete].Sent)),
-			per(r, wu), per(r, ru), per(r, writePrice*wu+ru), ratio)
+		finds := r.stats.FindsFound + r.stats.FindsNotFound + r.stats.FindsExpired
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.sdk, r.config,
+			num(per(r, float64(t[opPut].Sent))), num(per(r, float64(t[opPut].CondFailed))),
+			num(per(r, float64(t[opGet].Sent))), num(per(r, float64(t[opGet].Sent-finds))), num(per(r, float64(t[opDelete].Sent))),
+			num(per(r, wu)), num(per(r, ru)), num(per(r, writePrice*wu+ru)), ratio)
 	}
 	fmt.Fprintln(w)
+	var bytes, puts, largest int64
+	for _, r := range rs {
+		t := r.tallies[opPut]
+		bytes, puts, largest = bytes+t.Bytes, puts+t.Sent, max(largest, t.MaxBytes)
+	}
+	var changing, requests int64
+	for _, r := range rs {
+		changing, requests = changing+r.changing, requests+int64(r.requests)
+	}
+	if requests > 0 {
+		fmt.Fprintf(w, "Requests that changed their session (a new session's first, a change, a log-in): %s per 1,000.\n\n", num(float64(changing)*1000/float64(requests)))
+	}
+	if puts > 0 {
+		fmt.Fprintf(w, "Items put: %.0f bytes on average, %d at most, as DynamoDB counts them (names and values).\n\n", float64(bytes)/float64(puts), largest)
+	}
 	if missing > 0 {
 		fmt.Fprintf(w, "%d successful answers carried no ConsumedCapacity: their units are missing from the table above.\n\n", missing)
 	} else {
-		fmt.Fprintln(w, "Units: every successful answer's ConsumedCapacity, as the engine reported it; each refused PutItem counted as 1 write unit.")
-		fmt.Fprintln(w)
+		fmt.Fprintf(w, "Units: every successful answer's ConsumedCapacity, as the engine reported it (%s); each refused PutItem counted as 1 write unit.\n\n", unitsSeen(rs))
 	}
 
 	fmt.Fprintln(w, "Races: a logout (Destroy) or a log-in (RenewToken) on one app server while a slow request of the same")
@@ -104,15 +119,49 @@ func printResults(w io.Writer, rs []result) {
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rs {
 		s := r.stats
-		if !s.Available {
-			fmt.Fprintf(w, "| %s | %s | no Stats | | | | | | | | | %s |\n", r.sdk, r.config, statusList(r.statuses))
-			continue
-		}
-		fmt.Fprintf(w, "| %s | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %d | %d, %d | %s |\n", r.sdk, r.config,
-			per(r, float64(s.FindsFound)), per(r, float64(s.FindsNotFound)), per(r, float64(s.FindsExpired)),
-			per(r, float64(s.CommitsWritten)), per(r, float64(s.CommitsSkipped)), per(r, float64(s.Refused)),
-			per(r, float64(s.Deletes)), s.Errors, s.RememberedSessions, s.RememberedBytes, statusList(r.statuses))
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %d, %d | %s |\n", r.sdk, r.config,
+			num(per(r, float64(s.FindsFound))), num(per(r, float64(s.FindsNotFound))), num(per(r, float64(s.FindsExpired))),
+			num(per(r, float64(s.CommitsWritten))), num(per(r, float64(s.CommitsSkipped))), num(per(r, float64(s.CommitsRefused))),
+			num(per(r, float64(s.Deletes))), s.Errors, s.RememberedSessions, s.RememberedBytes, statusList(r.statuses))
 	}
+}
+
+// unitsSeen returns, for each operation, the units its answers reported and
+// how many did: "GetItem 1 × 3856, ...".
+func unitsSeen(rs []result) string {
+	s := ""
+	for o := op(0); o < numOps; o++ {
+		all := map[float64]int64{}
+		for _, r := range rs {
+			for u, n := range r.tallies[o].ByUnits {
+				all[u] += n
+			}
+		}
+		units := make([]float64, 0, len(all))
+		for u := range all {
+			units = append(units, u)
+		}
+		sort.Float64s(units)
+		if o > 0 {
+			s += "; "
+		}
+		s += opNames[o]
+		for i, u := range units {
+			if i > 0 {
+				s += ","
+			}
+			s += fmt.Sprintf(" %g unit × %d", u, all[u])
+		}
+	}
+	return s
+}
+
+// num formats a count per 1,000 requests: whole, or with one decimal.
+func num(x float64) string {
+	if x == float64(int64(x)) {
+		return fmt.Sprintf("%.0f", x)
+	}
+	return fmt.Sprintf("%.1f", x)
 }
 
 // statusList returns "200 × 10, 303 × 2" for a count of HTTP statuses.

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+
+	"github.com/scs-stores/dynamostore/awsv2"
 )
 
 // model is the modelled app and its traffic. Durations are modelled time;
@@ -56,35 +58,24 @@ var allConfigs = []config{
 	{name: "both", deleteWins: true, touch: true},
 }
 
-// storeStats are the counters of a store's Stats, summed over the two app
-// servers.
-type storeStats struct {
-	FindsFound, FindsNotFound, FindsExpired int64
-	CommitsWritten, CommitsSkipped, Refused int64
-	Deletes, Errors                         int64
-	RememberedSessions                      int
-	RememberedBytes                         int64
-	Available                               bool // false when the store has no Stats
-}
-
-func (s *storeStats) add(o storeStats) {
-	s.FindsFound += o.FindsFound
-	s.FindsNotFound += o.FindsNotFound
-	s.FindsExpired += o.FindsExpired
-	s.CommitsWritten += o.CommitsWritten
-	s.CommitsSkipped += o.CommitsSkipped
-	s.Refused += o.Refused
-	s.Deletes += o.Deletes
-	s.Errors += o.Errors
-	s.RememberedSessions += o.RememberedSessions
-	s.RememberedBytes += o.RememberedBytes
-	s.Available = o.Available
+// addStats adds the counters of b to a.
+func addStats(a *awsv2.Stats, b awsv2.Stats) {
+	a.FindsFound += b.FindsFound
+	a.FindsNotFound += b.FindsNotFound
+	a.FindsExpired += b.FindsExpired
+	a.CommitsWritten += b.CommitsWritten
+	a.CommitsSkipped += b.CommitsSkipped
+	a.CommitsRefused += b.CommitsRefused
+	a.Deletes += b.Deletes
+	a.Errors += b.Errors
+	a.RememberedSessions += b.RememberedSessions
+	a.RememberedBytes += b.RememberedBytes
 }
 
 // appStore is a store of one app server, with its counters.
 type appStore struct {
 	scs.Store
-	stats func() storeStats
+	stats func() awsv2.Stats
 }
 
 // sdk is one of the two packages: how to make its stores on one table.
@@ -107,10 +98,11 @@ type table struct {
 type result struct {
 	sdk, config string
 	requests    int           // requests of the traffic
+	changing    int64         // of them, those that changed their session
 	elapsed     time.Duration // of the traffic, real
 	meanGap     time.Duration // between a visitor's requests, modelled, measured
 	tallies     [numOps]tally // the traffic's DynamoDB requests
-	stats       storeStats    // the stores' Stats after the traffic
+	stats       awsv2.Stats   // the stores' Stats after the traffic, summed
 	statuses    map[int]int   // the traffic's HTTP answers by status
 	races       []race        // outcomes of the races
 }
@@ -124,9 +116,9 @@ type race struct {
 	status   int    // what the slow request answered
 }
 
-// runOne measures one SDK in one configuration on a fresh table.
-func runOne(ctx context.Context, s sdk, cfg config, m model, endpoint string) (result, error) {
-	name := fmt.Sprintf("costbench_%s_%s_%d", s.name, cfg.name, time.Now().UnixNano())
+// runOne measures one SDK in one configuration on a fresh table of that
+// name, which it deletes when done.
+func runOne(ctx context.Context, s sdk, cfg config, m model, endpoint, name string) (result, error) {
 	t, err := s.open(ctx, endpoint, name)
 	if err != nil {
 		return result{}, err
@@ -150,8 +142,9 @@ func runOne(ctx context.Context, s sdk, cfg config, m model, endpoint string) (r
 		return r, err
 	}
 	r.tallies = c.take()
+	r.changing = apps[0].changing.Load() + apps[1].changing.Load()
 	for _, st := range stores {
-		r.stats.add(st.stats())
+		addStats(&r.stats, st.stats())
 	}
 	for _, kind := range []string{"logout", "renew"} {
 		for _, changing := range []bool{false, true} {

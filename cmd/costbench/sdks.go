@@ -64,7 +64,7 @@ var sdkV1 = sdk{name: "v1", open: func(ctx context.Context, endpoint, name strin
 			if err != nil {
 				return appStore{}, err
 			}
-			return appStore{Store: s, stats: func() storeStats { return v1Stats(s) }}, nil
+			return appStore{Store: s, stats: s.Stats}, nil
 		},
 		exists: func(ctx context.Context, token string) (bool, error) {
 			out, err := raw.GetItemWithContext(ctx, &ddbv1.GetItemInput{
@@ -117,7 +117,7 @@ var sdkV2 = sdk{name: "v2", open: func(ctx context.Context, endpoint, name strin
 			if err != nil {
 				return appStore{}, err
 			}
-			return appStore{Store: s, stats: func() storeStats { return v2Stats(s) }}, nil
+			return appStore{Store: s, stats: s.Stats}, nil
 		},
 		exists: func(ctx context.Context, token string) (bool, error) {
 			out, err := raw.GetItem(ctx, &ddbv2.GetItemInput{

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/alexedwards/scs/v2"
 	awsv1 "github.com/aws/aws-sdk-go/aws"
@@ -39,6 +40,20 @@ type sessionStore interface {
 	DataName() string
 	ExpiryName() string
 	TTLName() string
+	Stats() awsv2.Stats // the same type in both packages
+}
+
+// sessionIdle is the demo's SCS IdleTimeout: a session ends after 20
+// minutes without a request.
+const sessionIdle = 20 * time.Minute
+
+// storeOptions are the README's recommended options, the same in both
+// packages (Option is one type): a logout or log-in is never undone by a
+// request in flight, and a session that only had its expiry moved is written
+// at most once every tenth of the idle timeout.
+var storeOptions = []awsv2.Option{
+	awsv2.WithDeleteWins(true),
+	awsv2.WithTouchInterval(sessionIdle / 10),
 }
 
 var (
@@ -113,7 +128,7 @@ func newV2Backend(ctx context.Context, endpoint, table string) (*backend, error)
 		return nil, err
 	}
 	db := dynamodb.NewFromConfig(cfg)
-	store, err := awsv2.New(db, awsv2.WithTable(table))
+	store, err := awsv2.New(db, append([]awsv2.Option{awsv2.WithTable(table)}, storeOptions...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +220,7 @@ func newV1Backend(endpoint, table string) (*backend, error) {
 		return nil, err
 	}
 	db := ddbv1.New(sess, &awsv1.Config{HTTPClient: hc})
-	store, err := dynamostore.NewStore(db, dynamostore.WithTable(table))
+	store, err := dynamostore.NewStore(db, append([]dynamostore.Option{dynamostore.WithTable(table)}, storeOptions...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -237,6 +238,16 @@ func TestBrowserVisitsLogsInSeesTheSessionsAndLogsOut(t *testing.T) {
 			chromedp.Evaluate(`document.querySelectorAll("#sessions b").length`, &elems))
 		if !strings.Contains(users, name) || elems != 0 {
 			t.Errorf("/sessions shows the user as HTML (%d <b> elements) or not at all:\n%s", elems, users)
+		}
+
+		// The store's counters: opening /sessions changed nothing in the
+		// second context's session, so its commit was skipped.
+		var skipped string
+		run(t, other, "reloading /sessions for the store's counters",
+			chromedp.Reload(),
+			chromedp.Text("#commits-skipped", &skipped, chromedp.ByQuery))
+		if n, err := strconv.Atoi(skipped); err != nil || n < 1 {
+			t.Errorf("/sessions shows %q commits skipped, want at least 1", skipped)
 		}
 
 		// Log out: the session is gone from /sessions.

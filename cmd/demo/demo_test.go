@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -241,8 +242,8 @@ func TestHomeShowsTheSessionItemAsStoredByThePreviousRequest(t *testing.T) {
 		if rows["expiry"][0] != "N" || rows["ttl"][0] != "N" || err1 != nil || err2 != nil {
 			t.Fatalf("expiry and ttl rows = %q, %q; want numbers of type N", rows["expiry"], rows["ttl"])
 		}
-		if lifetime := time.Until(time.Unix(0, expiry)); lifetime < 23*time.Hour || lifetime > 24*time.Hour {
-			t.Errorf("expiry %d (Unix ns) is %v from now, want the 24 h lifetime", expiry, lifetime)
+		if left := time.Until(time.Unix(0, expiry)); left < sessionIdle-time.Minute || left > sessionIdle {
+			t.Errorf("expiry %d (Unix ns) is %v from now, want the %v idle timeout", expiry, left, sessionIdle)
 		}
 		if ttl != expiry/1e9+1 {
 			t.Errorf("ttl = %d, want expiry's Unix second plus one, %d", ttl, expiry/1e9+1)
@@ -333,12 +334,112 @@ func TestSessionsPageListsLiveSessionsByHashNeverByToken(t *testing.T) {
 		if strings.Contains(page, shortID(goneToken)) {
 			t.Errorf("/sessions lists the session destroyed at log-out:\n%s", page)
 		}
-		if rows := strings.Count(page, "<code>"); rows != 2 {
+		if rows := strings.Count(page, "<tr><td><code>"); rows != 2 {
 			t.Errorf("/sessions lists %d sessions, want 2:\n%s", rows, page)
 		}
 		for _, tok := range []string{alice.token(), bob.token(), goneToken} {
 			if strings.Contains(page, tok) {
 				t.Errorf("/sessions shows a raw session token:\n%s", page)
+			}
+		}
+	})
+}
+
+// statRE matches one counter of the store on /sessions.
+var statRE = regexp.MustCompile(`<td id="([a-z-]+)">(\d+)</td>`)
+
+// stats returns the store counters that /sessions shows, by id.
+func (b *client) stats() map[string]int {
+	b.t.Helper()
+	status, page := b.do(http.MethodGet, "/sessions", nil)
+	if status != http.StatusOK {
+		b.t.Fatalf("GET /sessions = %d:\n%s", status, page)
+	}
+	got := map[string]int{}
+	for _, m := range statRE.FindAllStringSubmatch(page, -1) {
+		got[m[1]], _ = strconv.Atoi(m[2])
+	}
+	return got
+}
+
+func TestSessionsPageShowsTheStoreCountersWithAnUnchangedSessionSkipped(t *testing.T) {
+	forEachSDK(t, func(t *testing.T, sdk string) {
+		_, base := startDemo(t, sdk, testenv.TableName(t))
+		b := newClient(t, base)
+		b.home()  // a new session: no Find, one commit written
+		b.stats() // found; unchanged but for its expiry: its commit is skipped
+		got := b.stats()
+		want := map[string]int{
+			"finds-found": 2, "finds-not-found": 0, "finds-expired": 0,
+			"commits-written": 1, "commits-skipped": 1, "commits-refused": 0,
+			"deletes": 0, "errors": 0,
+		}
+		for id, n := range want {
+			if v, ok := got[id]; !ok || v != n {
+				t.Errorf("/sessions shows %s = %d (shown: %v), want %d", id, v, ok, n)
+			}
+		}
+	})
+}
+
+// TestARequestInFlightDoesNotUndoALogOut holds a request of a logged-in
+// session, on the demo's own session manager, while the session logs out,
+// then lets it commit: the store refuses the commit, the session stays
+// logged out, and the ErrorFunc sends a GET back to itself and answers a
+// POST with 409.
+func TestARequestInFlightDoesNotUndoALogOut(t *testing.T) {
+	forEachSDK(t, func(t *testing.T, sdk string) {
+		d, base := startDemo(t, sdk, testenv.TableName(t))
+		for i, method := range []string{http.MethodGet, http.MethodPost} {
+			b := newClient(t, base)
+			b.home()
+			b.login("mallory")
+			token := b.token()
+
+			loaded, release := make(chan struct{}), make(chan struct{})
+			held := httptest.NewServer(d.sessions.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				close(loaded)
+				<-release
+				// A change, so that the commit is refused, not skipped as
+				// an unchanged session's would be (WithTouchInterval).
+				d.sessions.Put(r.Context(), "late", true)
+				io.WriteString(w, "a page that took long")
+			})))
+			defer held.Close()
+			type answer struct {
+				status   int
+				location string
+				err      error
+			}
+			done := make(chan answer, 1)
+			go func() {
+				req, _ := http.NewRequest(method, held.URL+"/slow?x=1", nil)
+				req.AddCookie(&http.Cookie{Name: "demo_session", Value: token})
+				resp, err := b.c.Do(req)
+				if err != nil {
+					done <- answer{err: err}
+					return
+				}
+				resp.Body.Close()
+				done <- answer{status: resp.StatusCode, location: resp.Header.Get("Location")}
+			}()
+			<-loaded
+			if status, _ := b.do(http.MethodPost, "/logout", nil); status != http.StatusSeeOther {
+				t.Fatalf("POST /logout = %d, want 303", status)
+			}
+			close(release)
+			got := <-done
+			switch {
+			case got.err != nil:
+				t.Fatalf("%s in flight: %v", method, got.err)
+			case method == http.MethodGet && (got.status != http.StatusSeeOther || got.location != "/slow?x=1"):
+				t.Errorf("GET in flight at log-out = %d to %q, want 303 back to /slow?x=1", got.status, got.location)
+			case method == http.MethodPost && got.status != http.StatusConflict:
+				t.Errorf("POST in flight at log-out = %d, want 409", got.status)
+			}
+			wantStored(t, d, token, false)
+			if n := d.backend.store.Stats().CommitsRefused; n != int64(i+1) {
+				t.Errorf("Stats().CommitsRefused = %d, want %d", n, i+1)
 			}
 		}
 	})

@@ -3,7 +3,11 @@
 // shows your session's item as DynamoDB holds it; you can log in with a name
 // (which renews the session token) and log out (which destroys the session);
 // /sessions lists every live session through SessionManager.Iterate, each
-// shown by a short hash of its token, never the token itself.
+// shown by a short hash of its token, never the token itself, and the
+// store's counters (Stats). Sessions end after 20 minutes idle (SCS's
+// IdleTimeout), and the store runs with the README's recommended options,
+// WithDeleteWins(true) and WithTouchInterval of a tenth of the idle timeout,
+// and its recommended ErrorFunc.
 //
 // The -sdk flag picks the package: v2 (the default, as the README advises for
 // new code) builds the store with github.com/scs-stores/dynamostore/awsv2 on
@@ -47,6 +51,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/alexedwards/scs/v2"
+
+	"github.com/scs-stores/dynamostore/awsv2"
 )
 
 // endpointVar names the variable that points the demo at DynamoDB Local.
@@ -119,11 +125,9 @@ func setup(ctx context.Context, args []string, getenv func(string) string, logge
 	sm := scs.New()
 	sm.Store = b.store
 	sm.Lifetime = 24 * time.Hour
+	sm.IdleTimeout = sessionIdle
 	sm.Cookie.Name = "demo_session"
-	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
-		logger.Printf("%s %s: %v", r.Method, r.URL.Path, err)
-		http.Error(w, "The session store failed; see the server's log.", http.StatusInternalServerError)
-	}
+	sm.ErrorFunc = errorFunc(logger)
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -158,6 +162,33 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 	}
 	<-done // http.ErrServerClosed
 	return nil
+}
+
+// errorFunc returns the session manager's ErrorFunc, the README's. SCS calls
+// it when loading or committing a session fails; it commits when the handler
+// first writes, so what this writes is what the browser gets, followed by
+// whatever the handler writes next.
+//
+// A commit refused with ErrSessionDeleted means that the session was logged
+// out (Destroy) or logged in (RenewToken) by another request while this one
+// was in flight, and nothing this one did to the session was saved. A GET or
+// HEAD is sent back to itself with 303 See Other, so that the browser loads
+// the page again as the session now is; any other method gets 409 Conflict,
+// since what it changed was lost and the user should know. Any other error
+// is logged and answered 500.
+func errorFunc(logger *log.Logger) func(http.ResponseWriter, *http.Request, error) {
+	return func(w http.ResponseWriter, r *http.Request, err error) {
+		if errors.Is(err, awsv2.ErrSessionDeleted) {
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)
+				return
+			}
+			http.Error(w, "Your session ended while this request was in progress (a log-out or log-in in another tab), so nothing it changed was saved.", http.StatusConflict)
+			return
+		}
+		logger.Printf("%s %s: %v", r.Method, r.URL.Path, err)
+		http.Error(w, "The session store failed; see the server's log.", http.StatusInternalServerError)
+	}
 }
 
 // withDeadline ends each request's context after d, so that every store call
@@ -335,7 +366,18 @@ func (a *app) list(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].ID < rows[j].ID })
-	a.render(w, http.StatusOK, sessionsPage, map[string]any{"SDK": a.backend.sdk, "Rows": rows})
+	a.render(w, http.StatusOK, sessionsPage, map[string]any{
+		"SDK":   a.backend.sdk,
+		"Rows":  rows,
+		"Stats": a.backend.store.Stats(),
+		"Idle":  minutes(sessionIdle),
+		"Touch": minutes(sessionIdle / 10),
+	})
+}
+
+// minutes returns d as "20 minutes".
+func minutes(d time.Duration) string {
+	return fmt.Sprintf("%g minutes", d.Minutes())
 }
 
 // shortID returns a short name of a session token that is safe to show:
@@ -398,8 +440,27 @@ var sessionsPage = template.Must(template.Must(template.New("sessions").Parse(la
 <h2>Live sessions</h2>
 <p>Each session is shown by the start of its token's SHA-256 hash, never by the token itself.</p>
 <table id="sessions">
-<tr><th>Session</th><th>User</th><th>Visits</th><th>Expires (UTC)</th></tr>
+<tr><th>Session</th><th>User</th><th>Visits</th><th>Lifetime ends (UTC)</th></tr>
 {{range .Rows}}<tr><td><code>{{.ID}}</code>{{if .Yours}} (yours){{end}}</td><td>{{.User}}</td><td>{{.Visits}}</td><td>{{.Expires}}</td></tr>
 {{else}}<tr><td colspan="4">No live sessions.</td></tr>
 {{end}}</table>
+<p class="note">A session also ends after {{.Idle}} without a request (SCS's IdleTimeout).</p>
+<h2>This app server's store</h2>
+<p>The store's counters (<code>Stats()</code>) since the demo started. The store runs with the README's recommended
+options: <code>WithDeleteWins(true)</code>, so a log-out or log-in is never undone by a request in flight, and
+<code>WithTouchInterval(IdleTimeout/10)</code>, so a session whose only change is its expiry is written at most once
+every {{.Touch}}. Reload this page, which changes nothing in your session, to see a commit skipped; the home page
+counts your visits, so each of its commits is written.</p>
+{{with .Stats}}<table id="stats">
+<tr><th>Counter</th><th>Value</th><th>Meaning</th></tr>
+<tr><td>Finds found</td><td id="finds-found">{{.FindsFound}}</td><td>requests whose session was in the table</td></tr>
+<tr><td>Finds not found</td><td id="finds-not-found">{{.FindsNotFound}}</td><td>requests with a cookie of no stored session</td></tr>
+<tr><td>Finds expired</td><td id="finds-expired">{{.FindsExpired}}</td><td>requests whose session had expired</td></tr>
+<tr><td>Commits written</td><td id="commits-written">{{.CommitsWritten}}</td><td>sessions saved with a PutItem</td></tr>
+<tr><td>Commits skipped</td><td id="commits-skipped">{{.CommitsSkipped}}</td><td>unchanged sessions whose expiry moved too little to be worth a write: a GetItem confirmed that each still exists, for a fifth of the price</td></tr>
+<tr><td>Commits refused</td><td id="commits-refused">{{.CommitsRefused}}</td><td>sessions deleted (log-out, log-in) while a request of them was in flight: not brought back</td></tr>
+<tr><td>Deletes</td><td id="deletes">{{.Deletes}}</td><td>log-outs and log-ins (a log-in renews the token)</td></tr>
+<tr><td>Errors</td><td id="errors">{{.Errors}}</td><td>calls that failed</td></tr>
+<tr><td>Remembered</td><td id="remembered">{{.RememberedSessions}} sessions, {{.RememberedBytes}} bytes</td><td>sessions this store found and keeps in memory for the two options, within its memory limit</td></tr>
+</table>{{end}}
 {{template "bottom" .}}`))

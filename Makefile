@@ -31,10 +31,14 @@ test-dynalite:
 test-aws:
 	./scripts/aws.sh -- ./scripts/check.sh --tests-only -timeout 30m
 
-# Runs the demo app on http://localhost:4000 on DynamoDB Local, with the
-# server's data kept in .demo-data so that sessions outlive a restart.
+# Runs the demo app on http://localhost:4000 (or $DEMO_ADDR) on DynamoDB
+# Local, with the server's data kept in .demo-data so that sessions outlive a
+# restart. The demo is built first and run as a binary, not with `go run`,
+# which exits 1 when interrupted: Ctrl-C stops the demo cleanly and make
+# reports no error.
 demo:
-	./scripts/ddblocal.sh --db-path .demo-data -- go -C cmd/demo run .
+	go -C cmd/demo build -o demo .
+	./scripts/ddblocal.sh --db-path .demo-data -- cmd/demo/demo
 
 # Runs the benchmarks that BENCHMARKS.md reports, on DynamoDB Local, keeping
 # the raw output in bench-results/: the store beside the bare SDK calls on an

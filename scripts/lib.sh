@@ -148,11 +148,15 @@ start_engine() {
 }
 
 # run_command COMMAND [ARG...]: runs the command and exits with its status;
-# the EXIT trap then stops the server. A server that died while the command
-# ran fails the run (exit 1 if the command passed), with its log's last
-# lines: the command's failures would otherwise blame the code under test.
+# the EXIT trap then stops the server. A Ctrl-C or SIGTERM to the process
+# group reaches the command too: the script waits for it and passes its
+# status on, so that a command that stops cleanly on the signal (the demo)
+# ends the run with 0. A server that died while the command ran fails the
+# run (exit 1 if the command passed), with its log's last lines: the
+# command's failures would otherwise blame the code under test.
 run_command() {
   local status
+  trap : INT TERM
   set +e
   "$@"
   status=$?

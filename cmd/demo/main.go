@@ -20,7 +20,8 @@
 // uses DynamoDB in the AWS account and region of the usual AWS environment
 // (AWS_REGION, AWS_PROFILE, ~/.aws/config and credentials, instance roles).
 // On start-up it creates the session table if it is missing, with Time To
-// Live on, and it shuts down cleanly on SIGINT or SIGTERM.
+// Live on. On SIGINT or SIGTERM it lets the requests in flight finish and
+// exits with status 0.
 //
 // Usage:
 //
@@ -77,6 +78,12 @@ func main() {
 	logger := log.New(os.Stderr, "demo: ", log.LstdFlags)
 	d, err := setup(ctx, os.Args[1:], os.Getenv, logger)
 	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil && ctx.Err() != nil {
+		// Interrupted while starting (creating the table, say): a clean
+		// stop, not a failure.
+		logger.Print("stopped before serving")
 		return
 	}
 	if err != nil {

@@ -1,5 +1,5 @@
 # The README's two set-up commands: `make test` and `make demo`.
-.PHONY: test test-ddblocal test-dynalite test-aws demo bench bench-awsv2 fuzz
+.PHONY: test test-ddblocal test-dynalite test-aws demo ddblocal bench bench-awsv2 fuzz
 
 # Every check, on both engines: go vet, staticcheck and every module's tests
 # under -race on DynamoDB Local, with a headless Chromium for the demo's
@@ -13,6 +13,13 @@ test:
 	$(MAKE) test-dynalite
 	$(MAKE) release-check
 	$(MAKE) api-check
+
+# DynamoDB Local on port DDBLOCAL_PORT (default 8000; on every interface, as
+# DynamoDB Local cannot be told otherwise), in memory, in the foreground until
+# Ctrl-C. It prints the variables that point the tests, or an app, at it.
+DDBLOCAL_PORT ?= 8000
+ddblocal:
+	./scripts/ddblocal.sh --port $(DDBLOCAL_PORT)
 
 # go vet, staticcheck and every module's tests under -race on DynamoDB Local.
 test-ddblocal:

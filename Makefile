@@ -61,7 +61,7 @@ demo:
 # the raw output in bench-results/: the store beside the bare SDK calls on an
 # in-process fake DynamoDB and without I/O (10 interleaved runs), round trips
 # to DynamoDB Local from 1 and 16 goroutines (4 runs, store and bare
-# measured first in turn), and cmd/bench's All
+# measured first in turn), and internal/testsuite/cmd/bench's All
 # over BENCH_SESSIONS sessions of 1 KB; it ends with the medians and the
 # store/bare ratios. About 8 minutes on 2 cores;
 # `make bench BENCH_SESSIONS=10000,100000` adds the 100,000-session table.
@@ -69,15 +69,16 @@ BENCH_SESSIONS ?= 10000
 bench:
 	mkdir -p bench-results
 	./scripts/ddblocal.sh -- bash -euo pipefail -c '\
+	  cd internal/testsuite; \
 	  for i in 1 2 3 4 5 6 7 8 9 10; do \
 	    go test -run "^$$" -bench "^Benchmark(BareGetItem|Find|BarePutItem|Commit|BareDeleteItem|Delete|OwnWork)$$" \
-	      -benchmem -benchtime 500ms -count=1 .; \
-	  done | tee bench-results/overhead.txt; \
+	      -benchmem -benchtime 500ms -count=1 ./dynamostore; \
+	  done | tee ../../bench-results/overhead.txt; \
 	  for barefirst in false true false true; do \
-	    go test -run "^$$" -bench "^BenchmarkLocal$$" -count=1 -timeout 30m . -args -local.barefirst=$$barefirst; \
-	  done | tee bench-results/local.txt; \
-	  go run ./cmd/bench -sessions "$(BENCH_SESSIONS)" | tee bench-results/all.txt; \
-	  go run ./cmd/bench -sessions "" -ratios bench-results/overhead.txt,bench-results/local.txt | tee bench-results/ratios.txt'
+	    go test -run "^$$" -bench "^BenchmarkLocal$$" -count=1 -timeout 30m ./dynamostore -args -local.barefirst=$$barefirst; \
+	  done | tee ../../bench-results/local.txt; \
+	  go run ./cmd/bench -sessions "$(BENCH_SESSIONS)" | tee ../../bench-results/all.txt; \
+	  go run ./cmd/bench -sessions "" -ratios ../../bench-results/overhead.txt,../../bench-results/local.txt | tee ../../bench-results/ratios.txt'
 
 # The same store/bare benchmarks for the awsv2 package (aws-sdk-go-v2): 10
 # interleaved runs on the in-process fake DynamoDB, four BenchmarkLocal runs on
@@ -86,16 +87,15 @@ bench:
 bench-awsv2:
 	mkdir -p bench-results
 	./scripts/ddblocal.sh -- bash -euo pipefail -c '\
-	  cd awsv2; \
+	  cd internal/testsuite; \
 	  for i in 1 2 3 4 5 6 7 8 9 10; do \
 	    go test -run "^$$" -bench "^Benchmark(BareGetItem|Find|BarePutItem|Commit|BareDeleteItem|Delete)$$" \
-	      -benchmem -benchtime 500ms -count=1 .; \
-	  done | tee ../bench-results/awsv2-overhead.txt; \
+	      -benchmem -benchtime 500ms -count=1 ./awsv2; \
+	  done | tee ../../bench-results/awsv2-overhead.txt; \
 	  for barefirst in false true false true; do \
-	    go test -run "^$$" -bench "^BenchmarkLocal$$" -count=1 -timeout 30m . -args -local.barefirst=$$barefirst; \
-	  done | tee ../bench-results/awsv2-local.txt; \
-	  cd ..; \
-	  go run ./cmd/bench -sessions "" -ratios bench-results/awsv2-overhead.txt,bench-results/awsv2-local.txt | tee bench-results/awsv2-ratios.txt'
+	    go test -run "^$$" -bench "^BenchmarkLocal$$" -count=1 -timeout 30m ./awsv2 -args -local.barefirst=$$barefirst; \
+	  done | tee ../../bench-results/awsv2-local.txt; \
+	  go run ./cmd/bench -sessions "" -ratios ../../bench-results/awsv2-overhead.txt,../../bench-results/awsv2-local.txt | tee ../../bench-results/awsv2-ratios.txt'
 
 # Runs each fuzz target for FUZZTIME (default 30s): the core's pure ones,
 # then the store's Commit/Find/Delete round trip on DynamoDB Local, through
@@ -106,8 +106,8 @@ fuzz:
 	for f in FuzzKey FuzzTokenFromKey FuzzExpiry FuzzDecodeExpiry FuzzItemSize; do \
 	  go -C internal/core test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) . || exit 1; \
 	done
-	./scripts/ddblocal.sh -- bash -c "go test -run '^$$' -fuzz '^FuzzCommitFindDelete$$' -fuzztime $(FUZZTIME) . && \
-	  go -C awsv2 test -run '^$$' -fuzz '^FuzzCommitFindDelete$$' -fuzztime $(FUZZTIME) ."
+	./scripts/ddblocal.sh -- bash -c "go -C internal/testsuite test -run '^$$' -fuzz '^FuzzCommitFindDelete$$' -fuzztime $(FUZZTIME) ./dynamostore && \
+	  go -C internal/testsuite test -run '^$$' -fuzz '^FuzzCommitFindDelete$$' -fuzztime $(FUZZTIME) ./awsv2"
 
 # Finds over a local TLS front with an injected round trip, both SDKs, their
 # default HTTP clients beside NewHTTPClient, at concurrency 1 to 256: the

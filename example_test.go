@@ -23,21 +23,20 @@ import (
 	"github.com/aws/aws-sdk-go/service/dynamodb"
 
 	"github.com/scs-stores/dynamostore"
-	"github.com/scs-stores/dynamostore/internal/core/testenv"
 )
 
 // exampleSession returns an AWS session on DynamoDB Local. On AWS itself,
 // use session.Must(session.NewSession()), which reads the region and
 // credentials from the usual AWS environment.
 func exampleSession() *session.Session {
-	endpoint := os.Getenv(testenv.EndpointVar)
+	endpoint := os.Getenv("DYNAMODB_ENDPOINT")
 	cfg := &aws.Config{
 		Region:      aws.String("us-east-1"),
 		Endpoint:    aws.String(endpoint),
 		Credentials: credentials.NewStaticCredentials("local", "local", ""),
 	}
 	if endpoint == "" {
-		fmt.Println(testenv.EndpointVar + " is not set: the examples run against DynamoDB Local; run them with `make test`")
+		fmt.Println("DYNAMODB_ENDPOINT is not set: the examples run against DynamoDB Local; run them with `make test`")
 		// Never fall back to AWS: point at a loopback port nothing listens on.
 		cfg.Endpoint, cfg.MaxRetries = aws.String("http://127.0.0.1:1"), aws.Int(0)
 	}

@@ -5,14 +5,9 @@ go 1.23
 require (
 	github.com/alexedwards/scs/v2 v2.9.0
 	github.com/aws/aws-sdk-go v1.55.8
+	github.com/scs-stores/dynamostore/internal/core v0.1.0
 )
 
-require (
-	github.com/jmespath/go-jmespath v0.4.0 // indirect
-	github.com/scs-stores/dynamostore/internal/core v0.1.0
-	github.com/scs-stores/dynamostore/storetest v0.1.0 // indirect
-)
+require github.com/jmespath/go-jmespath v0.4.0 // indirect
 
 replace github.com/scs-stores/dynamostore/internal/core => ./internal/core
-
-replace github.com/scs-stores/dynamostore/storetest => ./storetest

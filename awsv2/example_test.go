@@ -17,16 +17,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/scs-stores/dynamostore/awsv2"
-	"github.com/scs-stores/dynamostore/internal/core/testenv"
 )
 
 // exampleConfig returns the AWS configuration of DynamoDB Local. On AWS
 // itself, drop the region, credentials and endpoint: LoadDefaultConfig then
 // reads them from the usual AWS environment.
 func exampleConfig() (aws.Config, []func(*dynamodb.Options)) {
-	endpoint := os.Getenv(testenv.EndpointVar)
+	endpoint := os.Getenv("DYNAMODB_ENDPOINT")
 	if endpoint == "" {
-		fmt.Println(testenv.EndpointVar + " is not set: the examples run against DynamoDB Local; run them with `make test`")
+		fmt.Println("DYNAMODB_ENDPOINT is not set: the examples run against DynamoDB Local; run them with `make test`")
 		endpoint = "http://127.0.0.1:1" // never AWS: a loopback port nothing listens on
 	}
 	cfg, err := config.LoadDefaultConfig(context.Background(),

@@ -9,6 +9,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/credentials v1.21.0
 	github.com/aws/aws-sdk-go-v2/service/dynamodb v1.74.0
 	github.com/aws/smithy-go v1.28.9
+	github.com/scs-stores/dynamostore/internal/core v0.1.0
 )
 
 require (
@@ -23,10 +24,6 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/sso v1.39.5 // indirect
 	github.com/aws/aws-sdk-go-v2/service/ssooidc v1.44.5 // indirect
 	github.com/aws/aws-sdk-go-v2/service/sts v1.52.0 // indirect
-	github.com/scs-stores/dynamostore/internal/core v0.1.0
-	github.com/scs-stores/dynamostore/storetest v0.1.0
 )
 
 replace github.com/scs-stores/dynamostore/internal/core => ../internal/core
-
-replace github.com/scs-stores/dynamostore/storetest => ../storetest

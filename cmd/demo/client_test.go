@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scs-stores/dynamostore/internal/core/testenv"
+	"github.com/scs-stores/dynamostore/internal/testsuite/testenv"
 )
 
 // writeCABundle writes a PEM file with one self-signed CA certificate and

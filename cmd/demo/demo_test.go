@@ -21,7 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go/aws/session"
 
 	"github.com/scs-stores/dynamostore/awsv2"
-	"github.com/scs-stores/dynamostore/internal/core/testenv"
+	"github.com/scs-stores/dynamostore/internal/testsuite/testenv"
 )
 
 // sdks are the values of -sdk; every app test runs once for each.

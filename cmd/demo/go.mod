@@ -13,7 +13,7 @@ require (
 	github.com/chromedp/chromedp v0.14.2
 	github.com/scs-stores/dynamostore v0.1.0
 	github.com/scs-stores/dynamostore/awsv2 v0.1.0
-	github.com/scs-stores/dynamostore/internal/core v0.1.0
+	github.com/scs-stores/dynamostore/internal/testsuite v0.1.0
 )
 
 require (
@@ -35,6 +35,7 @@ require (
 	github.com/gobwas/pool v0.2.1 // indirect
 	github.com/gobwas/ws v1.4.0 // indirect
 	github.com/jmespath/go-jmespath v0.4.0 // indirect
+	github.com/scs-stores/dynamostore/internal/core v0.1.0 // indirect
 	golang.org/x/sys v0.34.0 // indirect
 )
 
@@ -43,5 +44,7 @@ replace github.com/scs-stores/dynamostore => ../..
 replace github.com/scs-stores/dynamostore/awsv2 => ../../awsv2
 
 replace github.com/scs-stores/dynamostore/internal/core => ../../internal/core
+
+replace github.com/scs-stores/dynamostore/internal/testsuite => ../../internal/testsuite
 
 replace github.com/scs-stores/dynamostore/storetest => ../../storetest

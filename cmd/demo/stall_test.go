@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scs-stores/dynamostore/internal/core/testenv"
+	"github.com/scs-stores/dynamostore/internal/testsuite/testenv"
 )
 
 // stallProxy is a TCP proxy on loopback in front of DynamoDB Local. While it

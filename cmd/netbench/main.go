@@ -46,7 +46,7 @@ import (
 
 	"github.com/scs-stores/dynamostore"
 	"github.com/scs-stores/dynamostore/awsv2"
-	"github.com/scs-stores/dynamostore/internal/core/benchkit"
+	"github.com/scs-stores/dynamostore/internal/testsuite/benchkit"
 )
 
 // finder is the store call measured, FindCtx, in either package.

@@ -21,6 +21,7 @@ var unreleased = []string{
 	"cmd/netbench",
 	"internal/crosstest",
 	"internal/releasecheck",
+	"internal/testsuite",
 }
 
 // repoModulePrefix is the module path shared by all the repository's modules.

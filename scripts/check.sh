@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Runs every check of every Go module in the repository: go vet, staticcheck
-# and the tests under the race detector.
+# Runs every check of every Go module in the repository: go mod tidy -diff,
+# go vet, staticcheck and the tests under the race detector.
 #
 #   scripts/check.sh [--tests-only] [--no-race] [GO TEST FLAG...]
 #
-# --tests-only skips go vet and staticcheck (for a second engine's run);
+# --tests-only skips the tidy check, go vet and staticcheck (for a second
+# engine's run);
 # --no-race runs the tests without the race detector. Other arguments go to
 # go test (after the default -timeout 10m, so a -timeout given here wins).
 # The tests that need a DynamoDB engine read DYNAMODB_ENDPOINT and
@@ -55,6 +56,9 @@ for mod in $(find . -name go.mod -not -path '*/node_modules/*' -not -path '*/tes
     cd "$mod"
     # set -e does not apply inside a subshell tested by ||: exit explicitly.
     if $lint; then
+      # go.mod and go.sum as go mod tidy would write them (-diff: Go 1.23+,
+      # whatever the module's go line).
+      go mod tidy -diff || { echo "$mod: go.mod or go.sum is not tidy: run go mod tidy there" >&2; exit 1; }
       go vet ./... || exit 1
       go run "honnef.co/go/tools/cmd/staticcheck@$staticcheck_version" ./... || exit 1
     fi

@@ -17,7 +17,12 @@
 //  4. a fresh consumer module gets both store packages at the candidate
 //     version with GOPROXY=file://<proxy>,<the machine's GOPROXY>, is vetted,
 //     built, and run against DynamoDB Local (DYNAMODB_ENDPOINT);
-//  5. a consumer of awsv2 alone has no aws-sdk-go (v1) and no root module in
+//  5. that consumer's module graph has no test-only module (storetest, or a
+//     module the release does not publish, such as internal/testsuite), and
+//     the released modules it downloads hold at most maxUnbuiltLines Go lines
+//     (test files aside) that its build never compiles (carry.go); both
+//     figures are printed;
+//  6. a consumer of awsv2 alone has no aws-sdk-go (v1) and no root module in
 //     its module graph, a consumer of the root package alone has no
 //     aws-sdk-go-v2, and neither has the demo's chromedp.
 //

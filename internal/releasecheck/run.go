@@ -124,6 +124,41 @@ func run(c config) error {
 	}
 	step("ran the consumer program against DynamoDB Local (table %s)", table)
 
+	// What a consumer carries: no test-only module in its module graph, and
+	// few downloaded lines that its build never compiles.
+	graph, err := full.goOutput("mod", "graph")
+	if err != nil {
+		return err
+	}
+	compiled, err := full.compiledFiles()
+	if err != nil {
+		return err
+	}
+	modcache := filepath.Join(work, "modcache")
+	dirs, err := downloadedDirs(modcache, c.version, mods)
+	if err != nil {
+		return err
+	}
+	lines, files, err := unbuilt(modcache, dirs, compiled)
+	if err != nil {
+		return err
+	}
+	bad := forbiddenLines(graph, testOnly(unreleased))
+	var carried []error
+	step("the consumer's module graph has %d edges, %d of them to a test-only module (storetest or an unreleased one)%s",
+		strings.Count(graph, "\n"), len(bad), listed(bad))
+	step("the consumer downloads %d released modules, with %d Go lines (test files aside) that its build never compiles (bound %d)%s",
+		len(dirs), lines, maxUnbuiltLines, listed(files))
+	if len(bad) > 0 {
+		carried = append(carried, errors.New("the consumer's module graph holds test-only modules"))
+	}
+	if lines > maxUnbuiltLines {
+		carried = append(carried, fmt.Errorf("the consumer downloads %d unbuilt Go lines of the released modules, over the bound of %d (carry.go)", lines, maxUnbuiltLines))
+	}
+	if err := errors.Join(carried...); err != nil {
+		return err
+	}
+
 	// The demo's browser driver must reach no user of the library.
 	const demoOnly = "github.com/chromedp/"
 	onlyV2 := consumer{dir: filepath.Join(work, "consumer-awsv2"), env: env}
@@ -195,6 +230,14 @@ func consumerEnv(proxy, modcache string) ([]string, error) {
 		env = append(env, name+"="+value)
 	}
 	return env, nil
+}
+
+// listed returns files as an indented list after a colon, or nothing.
+func listed(files []string) string {
+	if len(files) == 0 {
+		return ""
+	}
+	return ":\n    " + strings.Join(files, "\n    ")
 }
 
 func fileURL(dir string) string { return "file://" + filepath.ToSlash(dir) }

@@ -11,6 +11,8 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/dynamodb v1.74.0
 	github.com/scs-stores/dynamostore v0.1.0
 	github.com/scs-stores/dynamostore/awsv2 v0.1.0
+	github.com/scs-stores/dynamostore/internal/core v0.1.0
+	github.com/scs-stores/dynamostore/internal/testsuite v0.1.0
 )
 
 require (
@@ -27,7 +29,6 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/sts v1.52.0 // indirect
 	github.com/aws/smithy-go v1.28.9 // indirect
 	github.com/jmespath/go-jmespath v0.4.0 // indirect
-	github.com/scs-stores/dynamostore/internal/core v0.1.0 // indirect
 )
 
 replace github.com/scs-stores/dynamostore => ../..
@@ -35,5 +36,7 @@ replace github.com/scs-stores/dynamostore => ../..
 replace github.com/scs-stores/dynamostore/awsv2 => ../../awsv2
 
 replace github.com/scs-stores/dynamostore/internal/core => ../../internal/core
+
+replace github.com/scs-stores/dynamostore/internal/testsuite => ../../internal/testsuite
 
 replace github.com/scs-stores/dynamostore/storetest => ../../storetest

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scs-stores/dynamostore/internal/core/testenv"
+	"github.com/scs-stores/dynamostore/internal/testsuite/testenv"
 )
 
 // TestCountsAgreeWithTheStoresAndTheRacesShowTheOptions runs a small model

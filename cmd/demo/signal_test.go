@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scs-stores/dynamostore/internal/core/testenv"
+	"github.com/scs-stores/dynamostore/internal/testsuite/testenv"
 )
 
 // runMainEnv makes the test binary run the demo's main, with the command

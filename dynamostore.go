@@ -48,8 +48,9 @@
 //		// Region and credentials from the usual AWS environment, ~/.aws/config included.
 //		sess := session.Must(session.NewSessionWithOptions(session.Options{SharedConfigState: session.SharedConfigEnable}))
 //		// A client pooled for 64 concurrent requests, with timeouts. It is given
-//		// to the DynamoDB client, not the session, which aws-sdk-go refuses to
-//		// give a custom transport when AWS_CA_BUNDLE is set.
+//		// to the DynamoDB client, not the session: the session's other clients
+//		// keep the SDK's defaults, and aws-sdk-go refuses a session whose
+//		// client has a custom transport when AWS_CA_BUNDLE is set.
 //		hc, err := dynamostore.NewHTTPClient(64)
 //		if err != nil {
 //			log.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/scs-stores/dynamostore/internal/core"
 )
@@ -17,23 +18,30 @@ import (
 const caBundleVar = "AWS_CA_BUNDLE"
 
 // NewHTTPClient returns an HTTP client for aws-sdk-go (v1) DynamoDB clients,
-// pooled for maxConns concurrent requests and with timeouts, to give per
-// service client:
+// pooled for maxConns concurrent requests and with bounds on each attempt's
+// waits, to give per service client:
 //
 //	hc, err := dynamostore.NewHTTPClient(64)
 //	if err != nil { ... }
 //	db := dynamodb.New(sess, &aws.Config{HTTPClient: hc})
+//
+// Given so, it serves that DynamoDB client only: the session, and every
+// other service client made from it, keep their own HTTP client.
 //
 // The SDK's default client (http.DefaultClient) keeps only 2 idle
 // connections per host, so above 2 concurrent requests most requests open a
 // new TLS connection, and it has no timeout: a stalled connection holds a
 // request until its context ends. The returned client keeps up to maxConns
 // idle connections (64 when maxConns <= 0; more may be open at once, and the
-// ones above maxConns are closed once idle), bounds each attempt (TCP
-// connect 2 s, TLS handshake 3 s, headers 3 s after the request is sent, and
-// 5 s in all), so that a stalled attempt ends and the SDK retries it on a
-// fresh connection, and closes connections idle for 30 s. Its Transport is
-// an *http.Transport, whose fields may be changed before first use.
+// ones above maxConns are closed once idle) and closes connections idle for
+// 30 s. It bounds each attempt's waits: TCP connect 2 s, TLS handshake 3 s,
+// headers 3 s after the request is sent, and 2 s of silence while reading
+// the answer, so that a stalled attempt ends and the SDK retries it on a
+// fresh connection. It sets no bound on a whole attempt, so that a large
+// Scan page arriving slowly but steadily is not cut off; the store's bound
+// on each call (WithTimeout) still applies. A read ended by silence fails
+// with a net.Error whose Timeout method returns true. Its Transport wraps an
+// *http.Transport of its own.
 //
 // When AWS_CA_BUNDLE is set, the client trusts the certificate authorities
 // in that PEM file instead of the system's, as the SDK does for its own
@@ -45,6 +53,22 @@ const caBundleVar = "AWS_CA_BUNDLE"
 // matching the file system's error where there is one, when the file cannot
 // be read or holds no PEM certificate.
 func NewHTTPClient(maxConns int) (*http.Client, error) {
+	return newHTTPClient(maxConns, core.SilenceTimeout)
+}
+
+// newHTTPClient is NewHTTPClient with quiet as its bound on silence, for
+// tests that do not wait seconds for it.
+func newHTTPClient(maxConns int, quiet time.Duration) (*http.Client, error) {
+	tr, err := newTransport(maxConns)
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{Transport: roundTripFunc(core.BoundSilence(tr.RoundTrip, quiet))}, nil
+}
+
+// newTransport returns NewHTTPClient's transport: pooled for maxConns, with
+// its timeouts, and trusting AWS_CA_BUNDLE when it is set.
+func newTransport(maxConns int) (*http.Transport, error) {
 	var tr *http.Transport
 	if def, ok := http.DefaultTransport.(*http.Transport); ok {
 		tr = def.Clone()
@@ -65,8 +89,14 @@ func NewHTTPClient(maxConns int) (*http.Client, error) {
 		}
 		tr.TLSClientConfig.RootCAs = pool
 	}
-	return &http.Client{Transport: tr, Timeout: core.ClientTimeout}, nil
+	return tr, nil
 }
+
+// roundTripFunc is a function that is an http.RoundTripper.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+// RoundTrip returns f(r).
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // loadCABundle returns a pool of the certificates in the PEM file at path.
 func loadCABundle(path string) (*x509.CertPool, error) {

@@ -40,20 +40,3 @@ func TestNewHTTPClientBadCABundleIsAnError(t *testing.T) {
 		})
 	}
 }
-
-func TestNewHTTPClientSizesIdlePool(t *testing.T) {
-	t.Setenv("AWS_CA_BUNDLE", "")
-	for _, tc := range []struct{ maxConns, want int }{{0, 64}, {-1, 64}, {1, 1}, {16, 16}, {500, 500}} {
-		hc, err := dynamostore.NewHTTPClient(tc.maxConns)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr := hc.Transport.(*http.Transport)
-		if tr.MaxIdleConnsPerHost != tc.want || tr.MaxIdleConns != tc.want {
-			t.Errorf("NewHTTPClient(%d): MaxIdleConns %d, MaxIdleConnsPerHost %d; want %d", tc.maxConns, tr.MaxIdleConns, tr.MaxIdleConnsPerHost, tc.want)
-		}
-		if hc.Timeout <= 0 || tr.ResponseHeaderTimeout <= 0 || tr.TLSHandshakeTimeout <= 0 || tr.IdleConnTimeout <= 0 {
-			t.Errorf("NewHTTPClient(%d): a timeout is off: client %v, headers %v, handshake %v, idle %v", tc.maxConns, hc.Timeout, tr.ResponseHeaderTimeout, tr.TLSHandshakeTimeout, tr.IdleConnTimeout)
-		}
-	}
-}

@@ -29,16 +29,18 @@ func exampleConfig() (aws.Config, []func(*dynamodb.Options)) {
 		endpoint = "http://127.0.0.1:1" // never AWS: a loopback port nothing listens on
 	}
 	cfg, err := config.LoadDefaultConfig(context.Background(),
-		// The recommended client: the SDK's own, pooled for 64 concurrent
-		// requests and with timeouts, so that AWS_CA_BUNDLE still applies.
-		config.WithHTTPClient(awsv2.NewHTTPClient(64)),
 		config.WithRegion("us-east-1"),
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")),
 	)
 	if err != nil {
 		panic(err)
 	}
-	return cfg, []func(*dynamodb.Options){func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) }}
+	return cfg, []func(*dynamodb.Options){
+		// The recommended HTTP settings, for this DynamoDB client only:
+		// pooled for 64 concurrent requests and with timeouts.
+		awsv2.TuneHTTPClient(64),
+		func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) },
+	}
 }
 
 func ExampleNew() {

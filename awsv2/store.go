@@ -42,14 +42,15 @@
 //	)
 //
 //	func main() {
-//		// Region and credentials from the usual AWS environment; the SDK's own
-//		// HTTP client, pooled for 64 concurrent requests and with timeouts, so
-//		// that AWS_CA_BUNDLE still applies.
-//		cfg, err := config.LoadDefaultConfig(context.Background(), config.WithHTTPClient(awsv2.NewHTTPClient(64)))
+//		// Region and credentials from the usual AWS environment.
+//		cfg, err := config.LoadDefaultConfig(context.Background())
 //		if err != nil {
 //			log.Fatal(err)
 //		}
-//		store, err := awsv2.New(dynamodb.NewFromConfig(cfg))
+//		// The DynamoDB client's HTTP client, alone, pooled for 64 concurrent
+//		// requests and with timeouts; AWS_CA_BUNDLE still applies, and other
+//		// clients built from cfg keep the SDK's defaults.
+//		store, err := awsv2.New(dynamodb.NewFromConfig(cfg, awsv2.TuneHTTPClient(64)))
 //		if err != nil {
 //			log.Fatal(err)
 //		}

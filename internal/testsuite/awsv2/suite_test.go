@@ -27,9 +27,8 @@ func TestSuite(t *testing.T) { drivertest.Run(t, harness) }
 var harness = drivertest.Harness{
 	SDK:       "aws-sdk-go-v2",
 	NewClient: func(t testing.TB, o drivertest.ClientOptions) drivertest.Client { return testClient(t, o) },
-	NewRecommended: func(t testing.TB, endpoint string, maxConns int) drivertest.Client {
+	NewRecommended: func(t testing.TB, endpoint string, maxConns int) drivertest.Recommended {
 		cfg, err := config.LoadDefaultConfig(context.Background(),
-			config.WithHTTPClient(awsv2.NewHTTPClient(maxConns)),
 			config.WithRegion(testenv.LocalRegion),
 			config.WithBaseEndpoint(endpoint),
 			config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(testenv.LocalAccessKey, testenv.LocalSecretKey, "")),
@@ -37,7 +36,10 @@ var harness = drivertest.Harness{
 		if err != nil {
 			t.Fatalf("LoadDefaultConfig: %v", err)
 		}
-		return dynamodb.NewFromConfig(cfg)
+		return drivertest.Recommended{
+			DB:    dynamodb.NewFromConfig(cfg, awsv2.TuneHTTPClient(maxConns)),
+			Other: dynamodb.NewFromConfig(cfg),
+		}
 	},
 	NewStore: func(c drivertest.Client, opts ...core.Option) (drivertest.Store, error) {
 		db, _ := c.(*dynamodb.Client) // nil becomes a typed nil

@@ -73,6 +73,18 @@ type ClientOptions struct {
 	Retries int
 }
 
+// Recommended is what the README's set-up builds from one config.
+type Recommended struct {
+	// DB is the DynamoDB client built the recommended way: with the
+	// package's HTTP settings for maxConns concurrent requests
+	// (NewHTTPClient in aws-sdk-go, TuneHTTPClient in aws-sdk-go-v2).
+	DB Client
+	// Other is a client the app builds from the same config for something
+	// else, standing for its S3 or SQS clients: a DynamoDB client without
+	// the store's HTTP settings.
+	Other Client
+}
+
 // Harness wires one SDK's package into the suite. Every function must be
 // set.
 type Harness struct {
@@ -80,10 +92,10 @@ type Harness struct {
 	SDK string
 	// NewClient returns a client of the engine under test (testenv).
 	NewClient func(t testing.TB, o ClientOptions) Client
-	// NewRecommended returns a client of the engine at endpoint built the
-	// way the README recommends: the package's NewHTTPClient(maxConns), with
-	// AWS_CA_BUNDLE honoured.
-	NewRecommended func(t testing.TB, endpoint string, maxConns int) Client
+	// NewRecommended returns the clients of the engine at endpoint that the
+	// README's set-up builds from one config (a session in aws-sdk-go), with
+	// AWS_CA_BUNDLE honoured; see Recommended.
+	NewRecommended func(t testing.TB, endpoint string, maxConns int) Recommended
 	// NewStore returns the package's store on c, configured by opts.
 	NewStore func(c Client, opts ...core.Option) (Store, error)
 	// ErrorCode returns the DynamoDB error code that err carries, as in

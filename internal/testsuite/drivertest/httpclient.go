@@ -1,6 +1,7 @@
 package drivertest
 
 import (
+	"bytes"
 	"context"
 	"encoding/pem"
 	"io"
@@ -12,12 +13,14 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/scs-stores/dynamostore/internal/core"
+	"github.com/scs-stores/dynamostore/internal/core/driver"
 	"github.com/scs-stores/dynamostore/internal/testsuite/testenv"
 )
 
@@ -26,6 +29,9 @@ func init() {
 		test{"RecommendedClientTrustsAWSCABundle", testRecommendedClientTrustsAWSCABundle},
 		test{"RecommendedClientReusesConnectionsAt64Concurrent", testRecommendedClientReusesConnections},
 		test{"RecommendedClientRetriesAStalledAttempt", testRecommendedClientRetriesStalledAttempt},
+		test{"RecommendedSetUpLeavesOtherClientsOfTheConfigAlone", testRecommendedSetUpLeavesOtherClients},
+		test{"RecommendedClientCompletesASlowButSteadyScanPage", testRecommendedClientCompletesSlowSteadyAnswer},
+		test{"RecommendedClientEndsASilentAnswerAndRetries", testRecommendedClientEndsSilentAnswer},
 	)
 }
 
@@ -93,7 +99,7 @@ func NewTLSFront(t *testing.T, before func(n int64, r *http.Request) bool) *TLSF
 func (h *H) frontStore(t *testing.T, f *TLSFront, maxConns int) Store {
 	t.Helper()
 	table := h.NewTable(t)
-	return h.Store(t, h.NewRecommended(t, f.URL, maxConns), core.WithTable(table))
+	return h.Store(t, h.NewRecommended(t, f.URL, maxConns).DB, core.WithTable(table))
 }
 
 func testRecommendedClientTrustsAWSCABundle(t *testing.T, h *H) {
@@ -191,5 +197,208 @@ func testRecommendedClientRetriesStalledAttempt(t *testing.T, h *H) {
 	}
 	if got := f.Reqs(); got != 2 {
 		t.Errorf("front saw %d requests; want 2 (the stalled one and its retry)", got)
+	}
+}
+
+// pace says how a pacedFront answers one request.
+type pace struct {
+	headers time.Duration // the wait before the answer's headers
+	body    time.Duration // the time over which the body is spread, in parts paceGap apart
+	stall   bool          // send half the body, then nothing until the client hangs up
+}
+
+// paceGap is the time between two parts of a paced body: a twentieth of
+// the recommended bound on silence, so that a steady answer never comes
+// near it.
+const paceGap = 100 * time.Millisecond
+
+// pacedFront is a loopback HTTP proxy in front of the engine that lets the
+// engine answer at once and passes the answer on at the pace its function
+// gives for the nth request (from 1). It counts the requests, and those
+// whose client hung up while the front held the answer.
+type pacedFront struct {
+	URL    string
+	reqs   atomic.Int64
+	hungUp atomic.Int64
+}
+
+func newPacedFront(t *testing.T, paceOf func(n int64, r *http.Request) pace) *pacedFront {
+	t.Helper()
+	testenv.RequireLocal(t, "a paced front on the engine's port")
+	backend, err := url.Parse(testenv.Endpoint(t))
+	if err != nil {
+		t.Fatalf("the engine's URL: %v", err)
+	}
+	engine := &http.Transport{}
+	t.Cleanup(engine.CloseIdleConnections)
+	f := &pacedFront{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := paceOf(f.reqs.Add(1), r)
+		out := r.Clone(context.WithoutCancel(r.Context()))
+		out.RequestURI, out.URL.Scheme, out.URL.Host = "", backend.Scheme, backend.Host
+		resp, err := engine.RoundTrip(out)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		// wait holds the answer until d has passed since start, or the
+		// client hangs up.
+		start := time.Now()
+		wait := func(d time.Duration) bool {
+			select {
+			case <-time.After(time.Until(start.Add(d))):
+				return true
+			case <-r.Context().Done():
+				f.hungUp.Add(1)
+				return false
+			}
+		}
+		if !wait(p.headers) {
+			return
+		}
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		w.(http.Flusher).Flush()
+		if p.stall {
+			_, _ = w.Write(body[:len(body)/2])
+			w.(http.Flusher).Flush()
+			wait(p.headers + time.Minute)
+			return
+		}
+		parts := max(1, int(p.body/paceGap))
+		for i := 1; i <= parts; i++ {
+			if !wait(p.headers + time.Duration(i)*paceGap) {
+				return
+			}
+			if part := body[(i-1)*len(body)/parts : i*len(body)/parts]; len(part) > 0 {
+				_, _ = w.Write(part)
+				w.(http.Flusher).Flush()
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	f.URL = srv.URL
+	return f
+}
+
+// isOp reports whether r is a request for the DynamoDB operation op.
+func isOp(r *http.Request, op string) bool {
+	return r.Header.Get("X-Amz-Target") == "DynamoDB_20120810."+op
+}
+
+func testRecommendedSetUpLeavesOtherClients(t *testing.T, h *H) {
+	// The set-up must tune the store's DynamoDB client only. Another client
+	// the app builds from the same config (its S3 or SQS client, here one of
+	// DynamoDB) gets an answer whose headers come after 4 s and whose body
+	// takes 7 s more, within one attempt: no bound of the store's on
+	// headers (3 s) or on a whole request reaches it.
+	t.Parallel()
+	table := h.NewTable(t)
+	key := "other-client"
+	names := defaultNames
+	h.Put(t, h.Client(t), table, map[string]driver.Value{names.Token: S(key), names.Data: B([]byte("slow but whole"))})
+	f := newPacedFront(t, func(int64, *http.Request) pace { return pace{headers: 4 * time.Second, body: 7 * time.Second} })
+	set := h.NewRecommended(t, f.URL, 8)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	start := time.Now()
+	item, err := h.GetRaw(ctx, set.Other, table, names.Token, key)
+	took := time.Since(start)
+	if err != nil || item == nil || !isBinary(item[names.Data], "slow but whole") {
+		t.Fatalf("GetItem by another client of the config, answered in %v = %v, %v; want the item", took, item, err)
+	}
+	if n := f.reqs.Load(); n != 1 {
+		t.Errorf("the front saw %d requests; want 1: the slow answer must complete in one attempt", n)
+	}
+	t.Logf("another client of the config read an answer with headers after 4 s and a body over 7 s, in %v", took)
+}
+
+func testRecommendedClientCompletesSlowSteadyAnswer(t *testing.T, h *H) {
+	// A Scan page that arrives slowly but steadily, a part every 0.1 s for
+	// 6 s, longer than the 5 s bound on a whole attempt that the client used
+	// to have: the bound on silence never comes near, and the page is read
+	// in one attempt. The store's own bound on a call is raised here, so
+	// that only the HTTP client's bounds are under test.
+	t.Parallel()
+	table := h.NewTable(t)
+	direct := h.Store(t, h.Client(t), core.WithTable(table))
+	want := commitAll(t, direct, "steady-", 20, inAnHour())
+	f := newPacedFront(t, func(_ int64, r *http.Request) pace {
+		if isOp(r, "Scan") {
+			return pace{body: 6 * time.Second}
+		}
+		return pace{}
+	})
+	s := h.Store(t, h.NewRecommended(t, f.URL, 8).DB, core.WithTable(table), core.WithScanSegments(1), core.WithTimeout(time.Minute))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	start := time.Now()
+	got, err := s.AllCtx(ctx)
+	took := time.Since(start)
+	if err != nil || len(got) != len(want) {
+		t.Fatalf("All over a Scan page spread over 6 s, in %v = %d sessions, %v; want %d", took, len(got), err, len(want))
+	}
+	if took < 5*time.Second {
+		t.Errorf("All took %v; want the page to take longer than 5 s for the test to mean anything", took)
+	}
+	if n := f.reqs.Load(); n != 1 {
+		t.Errorf("the front saw %d requests; want 1 Scan, read in one attempt", n)
+	}
+	t.Logf("the recommended client read a Scan page spread over 6 s in %v", took)
+}
+
+func testRecommendedClientEndsSilentAnswer(t *testing.T, h *H) {
+	// The first answer to a GetItem sends its headers and half its body,
+	// then nothing: the bound on silence ends that attempt and the SDK's
+	// retry succeeds, well within the store's own bound on the call (10 s).
+	t.Parallel()
+	table := h.NewTable(t)
+	direct := h.Store(t, h.Client(t), core.WithTable(table))
+	data := []byte(strings.Repeat("half of it and then nothing ", 20))
+	if err := direct.CommitCtx(context.Background(), "silent", data, inAnHour()); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		want time.Duration
+	}{
+		{"Recommended", core.SilenceTimeout},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var gets atomic.Int64
+			f := newPacedFront(t, func(_ int64, r *http.Request) pace {
+				return pace{stall: isOp(r, "GetItem") && gets.Add(1) == 1}
+			})
+			s := h.Store(t, h.NewRecommended(t, f.URL, 4).DB, core.WithTable(table))
+			start := time.Now()
+			b, found, err := s.FindCtx(context.Background(), "silent")
+			took := time.Since(start)
+			if err != nil || !found || !bytes.Equal(b, data) {
+				t.Fatalf("Find with its first answer stalled half way, in %v = %v, %v; want the data after a retry", took, found, err)
+			}
+			if n := gets.Load(); n != 2 {
+				t.Errorf("the front saw %d GetItems; want 2 (the stalled one and its retry)", n)
+			}
+			if took < tc.want {
+				t.Errorf("Find took %v; want at least the bound on silence, %v", took, tc.want)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := testenv.WaitFor(ctx, "the front to see the stalled attempt's client hang up", func(context.Context) (bool, error) {
+				return f.hungUp.Load() == 1, nil
+			}); err != nil {
+				t.Error(err)
+			}
+			t.Logf("a stalled answer was cut and retried, Find took %v with a bound on silence of %v", took, tc.want)
+		})
 	}
 }

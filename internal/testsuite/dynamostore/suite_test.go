@@ -28,7 +28,7 @@ func TestSuite(t *testing.T) { drivertest.Run(t, harness) }
 var harness = drivertest.Harness{
 	SDK:       "aws-sdk-go",
 	NewClient: func(t testing.TB, o drivertest.ClientOptions) drivertest.Client { return testClient(t, o) },
-	NewRecommended: func(t testing.TB, endpoint string, maxConns int) drivertest.Client {
+	NewRecommended: func(t testing.TB, endpoint string, maxConns int) drivertest.Recommended {
 		sess, err := session.NewSession(&aws.Config{
 			// A client of the session's own: with AWS_CA_BUNDLE set, NewSession
 			// would otherwise give http.DefaultClient a transport trusting only
@@ -45,7 +45,10 @@ var harness = drivertest.Harness{
 		if err != nil {
 			t.Fatalf("NewHTTPClient: %v", err)
 		}
-		return dynamodb.New(sess, &aws.Config{HTTPClient: hc})
+		return drivertest.Recommended{
+			DB:    dynamodb.New(sess, &aws.Config{HTTPClient: hc}),
+			Other: dynamodb.New(sess),
+		}
 	},
 	NewStore: func(c drivertest.Client, opts ...core.Option) (drivertest.Store, error) {
 		db, _ := c.(*dynamodb.DynamoDB) // nil becomes a typed nil

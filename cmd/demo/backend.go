@@ -16,7 +16,6 @@ import (
 	ddbv1 "github.com/aws/aws-sdk-go/service/dynamodb"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -99,13 +98,12 @@ func newBackend(ctx context.Context, sdk, endpoint, table string) (*backend, err
 
 var errNoRegion = errors.New("no AWS region: set AWS_REGION (or a region in ~/.aws/config), or set " + endpointVar + " to use DynamoDB Local")
 
-// v2Config loads the aws-sdk-go-v2 configuration with hc as its HTTP client:
-// DynamoDB Local as the base endpoint, dummy credentials and us-east-1 when
-// endpoint is set, and otherwise the usual AWS environment. LoadDefaultConfig
-// applies AWS_CA_BUNDLE to hc, which is why hc is the SDK's own buildable
-// client.
-func v2Config(ctx context.Context, endpoint string, hc *awshttp.BuildableClient) (aws.Config, error) {
-	opts := []func(*config.LoadOptions) error{config.WithHTTPClient(hc)}
+// v2Config loads the aws-sdk-go-v2 configuration: DynamoDB Local as the
+// base endpoint, dummy credentials and us-east-1 when endpoint is set, and
+// otherwise the usual AWS environment. The store's HTTP settings are given
+// to its DynamoDB client alone (awsv2.TuneHTTPClient), not to the config.
+func v2Config(ctx context.Context, endpoint string) (aws.Config, error) {
+	var opts []func(*config.LoadOptions) error
 	if endpoint != "" {
 		opts = append(opts,
 			config.WithBaseEndpoint(endpoint),
@@ -123,11 +121,11 @@ func v2Config(ctx context.Context, endpoint string, hc *awshttp.BuildableClient)
 }
 
 func newV2Backend(ctx context.Context, endpoint, table string) (*backend, error) {
-	cfg, err := v2Config(ctx, endpoint, awsv2.NewHTTPClient(maxConns))
+	cfg, err := v2Config(ctx, endpoint)
 	if err != nil {
 		return nil, err
 	}
-	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+	db := dynamodb.NewFromConfig(cfg, awsv2.TuneHTTPClient(maxConns), func(o *dynamodb.Options) {
 		// DynamoDB Local's error answers (the "resource not found" that
 		// CreateTable expects on a fresh start, say) carry no CRC32 header,
 		// so the SDK's check of that checksum fails on them, and the SDK

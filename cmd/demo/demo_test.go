@@ -20,7 +20,6 @@ import (
 
 	"github.com/aws/aws-sdk-go/aws/session"
 
-	"github.com/scs-stores/dynamostore/awsv2"
 	"github.com/scs-stores/dynamostore/internal/testsuite/testenv"
 )
 
@@ -564,7 +563,7 @@ func TestV2ConfigUsesDynamoDBLocalOnlyWhenTheEndpointIsSet(t *testing.T) {
 	ctx := context.Background()
 
 	t.Setenv("AWS_REGION", "eu-west-1")
-	local, err := v2Config(ctx, "http://127.0.0.1:8000", awsv2.NewHTTPClient(4))
+	local, err := v2Config(ctx, "http://127.0.0.1:8000")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -572,13 +571,13 @@ func TestV2ConfigUsesDynamoDBLocalOnlyWhenTheEndpointIsSet(t *testing.T) {
 	if local.Region != "us-east-1" || local.BaseEndpoint == nil || *local.BaseEndpoint != "http://127.0.0.1:8000" || err != nil || creds.AccessKeyID != "local" {
 		t.Errorf("with an endpoint: region %q, endpoint %v, credentials %q (%v); want us-east-1, that endpoint and static ones", local.Region, local.BaseEndpoint, creds.AccessKeyID, err)
 	}
-	real, err := v2Config(ctx, "", awsv2.NewHTTPClient(4))
+	real, err := v2Config(ctx, "")
 	if err != nil || real.Region != "eu-west-1" || real.BaseEndpoint != nil {
 		t.Errorf("without an endpoint: region %q, endpoint %v, %v; want AWS_REGION's eu-west-1 and no endpoint", real.Region, real.BaseEndpoint, err)
 	}
 
 	t.Setenv("AWS_REGION", "")
-	if _, err := v2Config(ctx, "", awsv2.NewHTTPClient(4)); !errors.Is(err, errNoRegion) {
+	if _, err := v2Config(ctx, ""); !errors.Is(err, errNoRegion) {
 		t.Errorf("without a region: %v, want errNoRegion", err)
 	}
 }

@@ -1,6 +1,7 @@
 // Command netbench measures the store as production runs it: over TLS, with
 // a network round trip, at the concurrency of a busy app, with each SDK's
-// default HTTP client beside the recommended one (NewHTTPClient).
+// default HTTP client beside the recommended one (NewHTTPClient in v1,
+// TuneHTTPClient in v2).
 //
 // It starts a TLS front (see front.go) on the loopback before the DynamoDB
 // server at $DYNAMODB_ENDPOINT (DynamoDB Local, started by
@@ -281,17 +282,17 @@ var v1Recommended = client{sdk: "v1", name: "recommended", build: func(url, tabl
 }}
 
 // v2Store returns an aws-sdk-go-v2 store for the front at url, with the
-// default config loaded with opts.
-func v2Store(url, table string, opts ...func(*config.LoadOptions) error) (finder, error) {
-	cfg, err := config.LoadDefaultConfig(context.Background(), append([]func(*config.LoadOptions) error{
+// default config and a DynamoDB client built with opts.
+func v2Store(url, table string, opts ...func(*ddbv2.Options)) (finder, error) {
+	cfg, err := config.LoadDefaultConfig(context.Background(),
 		config.WithRegion("us-east-1"),
 		config.WithBaseEndpoint(url),
 		config.WithCredentialsProvider(credsv2.NewStaticCredentialsProvider("bench", "bench", "")),
-	}, opts...)...)
+	)
 	if err != nil {
 		return nil, fmt.Errorf("aws config: %w", err)
 	}
-	return awsv2.New(ddbv2.NewFromConfig(cfg), awsv2.WithTable(table))
+	return awsv2.New(ddbv2.NewFromConfig(cfg, opts...), awsv2.WithTable(table))
 }
 
 var v2Default = client{sdk: "v2", name: "default", build: func(url, table string, _ int) (finder, error) {
@@ -299,7 +300,7 @@ var v2Default = client{sdk: "v2", name: "default", build: func(url, table string
 }}
 
 var v2Recommended = client{sdk: "v2", name: "recommended", build: func(url, table string, conc int) (finder, error) {
-	return v2Store(url, table, config.WithHTTPClient(awsv2.NewHTTPClient(conc)))
+	return v2Store(url, table, awsv2.TuneHTTPClient(conc))
 }}
 
 // loadSessions creates table on the server at endpoint, directly, and writes

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -212,17 +213,47 @@ type pace struct {
 // near it.
 const paceGap = 100 * time.Millisecond
 
-// pacedFront is a loopback HTTP proxy in front of the engine that lets the
-// engine answer at once and passes the answer on at the pace its function
-// gives for the nth request (from 1). It counts the requests, and those
-// whose client hung up while the front held the answer.
-type pacedFront struct {
-	URL    string
-	reqs   atomic.Int64
-	hungUp atomic.Int64
+// answer is what became of one answer of a pacedFront.
+type answer struct {
+	op      string        // the DynamoDB operation
+	whole   bool          // the whole body was sent; otherwise the client hung up
+	stalled bool          // the answer stalled half way
+	took    time.Duration // from the request to the end of the answer or the hang-up
+	held    time.Duration // for a stalled answer, from its last byte to the hang-up
 }
 
-func newPacedFront(t *testing.T, paceOf func(n int64, r *http.Request) pace) *pacedFront {
+func (a answer) String() string {
+	switch {
+	case a.whole:
+		return fmt.Sprintf("%s sent whole in %v", a.op, a.took.Round(time.Millisecond))
+	case a.stalled:
+		return fmt.Sprintf("%s stalled, hung up on after %v of silence", a.op, a.held.Round(time.Millisecond))
+	}
+	return fmt.Sprintf("%s hung up on after %v", a.op, a.took.Round(time.Millisecond))
+}
+
+// pacedFront is a loopback HTTP proxy in front of the engine that lets the
+// engine answer at once and passes the answer on at the pace its function
+// gives for the request, and records what became of each answer.
+type pacedFront struct {
+	URL string
+	mu  sync.Mutex
+	log []answer
+	// stalling is held from the choice of a request's pace until its
+	// answer is recorded, when it stalls: the client's next request waits
+	// for it, so that its pace is chosen knowing how the stall ended.
+	stalling sync.Mutex
+}
+
+// answers returns what became of the answers so far, in the order they
+// ended.
+func (f *pacedFront) answers() []answer {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]answer(nil), f.log...)
+}
+
+func newPacedFront(t *testing.T, paceOf func(r *http.Request) pace) *pacedFront {
 	t.Helper()
 	testenv.RequireLocal(t, "a paced front on the engine's port")
 	backend, err := url.Parse(testenv.Endpoint(t))
@@ -233,7 +264,22 @@ func newPacedFront(t *testing.T, paceOf func(n int64, r *http.Request) pace) *pa
 	t.Cleanup(engine.CloseIdleConnections)
 	f := &pacedFront{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := paceOf(f.reqs.Add(1), r)
+		start := time.Now()
+		f.stalling.Lock()
+		p := paceOf(r)
+		a := answer{op: strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "DynamoDB_20120810."), stalled: p.stall}
+		if !p.stall {
+			f.stalling.Unlock()
+		}
+		defer func() {
+			a.took = time.Since(start)
+			f.mu.Lock()
+			f.log = append(f.log, a)
+			f.mu.Unlock()
+			if p.stall {
+				f.stalling.Unlock()
+			}
+		}()
 		out := r.Clone(context.WithoutCancel(r.Context()))
 		out.RequestURI, out.URL.Scheme, out.URL.Host = "", backend.Scheme, backend.Host
 		resp, err := engine.RoundTrip(out)
@@ -249,13 +295,11 @@ func newPacedFront(t *testing.T, paceOf func(n int64, r *http.Request) pace) *pa
 		}
 		// wait holds the answer until d has passed since start, or the
 		// client hangs up.
-		start := time.Now()
 		wait := func(d time.Duration) bool {
 			select {
 			case <-time.After(time.Until(start.Add(d))):
 				return true
 			case <-r.Context().Done():
-				f.hungUp.Add(1)
 				return false
 			}
 		}
@@ -270,7 +314,9 @@ func newPacedFront(t *testing.T, paceOf func(n int64, r *http.Request) pace) *pa
 		if p.stall {
 			_, _ = w.Write(body[:len(body)/2])
 			w.(http.Flusher).Flush()
-			wait(p.headers + time.Minute)
+			sent := time.Now()
+			wait(time.Since(start) + time.Minute)
+			a.held = time.Since(sent)
 			return
 		}
 		parts := max(1, int(p.body/paceGap))
@@ -283,6 +329,7 @@ func newPacedFront(t *testing.T, paceOf func(n int64, r *http.Request) pace) *pa
 				w.(http.Flusher).Flush()
 			}
 		}
+		a.whole = true
 	}))
 	t.Cleanup(srv.Close)
 	f.URL = srv.URL
@@ -305,7 +352,7 @@ func testRecommendedSetUpLeavesOtherClients(t *testing.T, h *H) {
 	key := "other-client"
 	names := defaultNames
 	h.Put(t, h.Client(t), table, map[string]driver.Value{names.Token: S(key), names.Data: B([]byte("slow but whole"))})
-	f := newPacedFront(t, func(int64, *http.Request) pace { return pace{headers: 4 * time.Second, body: 7 * time.Second} })
+	f := newPacedFront(t, func(*http.Request) pace { return pace{headers: 4 * time.Second, body: 7 * time.Second} })
 	set := h.NewRecommended(t, f.URL, 8)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -315,8 +362,8 @@ func testRecommendedSetUpLeavesOtherClients(t *testing.T, h *H) {
 	if err != nil || item == nil || !isBinary(item[names.Data], "slow but whole") {
 		t.Fatalf("GetItem by another client of the config, answered in %v = %v, %v; want the item", took, item, err)
 	}
-	if n := f.reqs.Load(); n != 1 {
-		t.Errorf("the front saw %d requests; want 1: the slow answer must complete in one attempt", n)
+	if got := f.answers(); len(got) != 1 || !got[0].whole {
+		t.Errorf("the front's answers: %v; want one, sent whole: the slow answer must complete in one attempt", got)
 	}
 	t.Logf("another client of the config read an answer with headers after 4 s and a body over 7 s, in %v", took)
 }
@@ -325,13 +372,13 @@ func testRecommendedClientCompletesSlowSteadyAnswer(t *testing.T, h *H) {
 	// A Scan page that arrives slowly but steadily, a part every 0.1 s for
 	// 6 s, longer than the 5 s bound on a whole attempt that the client used
 	// to have: the bound on silence never comes near, and the page is read
-	// in one attempt. The store's own bound on a call is raised here, so
-	// that only the HTTP client's bounds are under test.
+	// whole. The store's own bound on a call is raised here, so that only
+	// the HTTP client's bounds are under test.
 	t.Parallel()
 	table := h.NewTable(t)
 	direct := h.Store(t, h.Client(t), core.WithTable(table))
 	want := commitAll(t, direct, "steady-", 20, inAnHour())
-	f := newPacedFront(t, func(_ int64, r *http.Request) pace {
+	f := newPacedFront(t, func(r *http.Request) pace {
 		if isOp(r, "Scan") {
 			return pace{body: 6 * time.Second}
 		}
@@ -346,19 +393,20 @@ func testRecommendedClientCompletesSlowSteadyAnswer(t *testing.T, h *H) {
 	if err != nil || len(got) != len(want) {
 		t.Fatalf("All over a Scan page spread over 6 s, in %v = %d sessions, %v; want %d", took, len(got), err, len(want))
 	}
-	if took < 5*time.Second {
-		t.Errorf("All took %v; want the page to take longer than 5 s for the test to mean anything", took)
-	}
-	if n := f.reqs.Load(); n != 1 {
-		t.Errorf("the front saw %d requests; want 1 Scan, read in one attempt", n)
+	// An attempt that aws-sdk-go-v2 itself breaks off at its start (see
+	// testRecommendedClientEndsSilentAnswer) may come first; the page must
+	// then have been read whole by the retry.
+	answers := f.answers()
+	if last := answers[len(answers)-1]; last.op != "Scan" || !last.whole || last.took < 5*time.Second {
+		t.Errorf("the front's answers: %v; want the last a Scan page sent whole over more than 5 s", answers)
 	}
 	t.Logf("the recommended client read a Scan page spread over 6 s in %v", took)
 }
 
 func testRecommendedClientEndsSilentAnswer(t *testing.T, h *H) {
-	// The first answer to a GetItem sends its headers and half its body,
-	// then nothing: the bound on silence ends that attempt and the SDK's
-	// retry succeeds, well within the store's own bound on the call (10 s).
+	// An answer to a GetItem sends its headers and half its body, then
+	// nothing: the bound on silence ends that attempt and the SDK's retry
+	// succeeds, well within the store's own bound on the call (10 s).
 	t.Parallel()
 	table := h.NewTable(t)
 	direct := h.Store(t, h.Client(t), core.WithTable(table))
@@ -374,31 +422,43 @@ func testRecommendedClientEndsSilentAnswer(t *testing.T, h *H) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var gets atomic.Int64
-			f := newPacedFront(t, func(_ int64, r *http.Request) pace {
-				return pace{stall: isOp(r, "GetItem") && gets.Add(1) == 1}
+			// GetItems stall until one has been held at least the bound.
+			// Only one should be needed; but on a plain HTTP connection
+			// aws-sdk-go-v2 (smithy-go 1.28.9) now and then breaks off an
+			// attempt as its answer begins (it closes the request body
+			// while net/http may still read it, and its closed body's
+			// WriteTo fails with io.EOF), and the retry must then stall too.
+			var f *pacedFront
+			f = newPacedFront(t, func(r *http.Request) pace {
+				return pace{stall: isOp(r, "GetItem") && !heldFor(f.answers(), tc.want)}
 			})
 			s := h.Store(t, h.NewRecommended(t, f.URL, 4).DB, core.WithTable(table))
 			start := time.Now()
 			b, found, err := s.FindCtx(context.Background(), "silent")
 			took := time.Since(start)
 			if err != nil || !found || !bytes.Equal(b, data) {
-				t.Fatalf("Find with its first answer stalled half way, in %v = %v, %v; want the data after a retry", took, found, err)
+				t.Fatalf("Find with an answer stalled half way, in %v = %v, %v; want the data after a retry", took, found, err)
 			}
-			if n := gets.Load(); n != 2 {
-				t.Errorf("the front saw %d GetItems; want 2 (the stalled one and its retry)", n)
+			answers := f.answers()
+			if !heldFor(answers, tc.want) {
+				t.Errorf("the front's answers: %v; want a stalled one that the client hung up on after %v of silence", answers, tc.want)
 			}
-			if took < tc.want {
-				t.Errorf("Find took %v; want at least the bound on silence, %v", took, tc.want)
+			if last := answers[len(answers)-1]; last.op != "GetItem" || !last.whole {
+				t.Errorf("the front's answers: %v; want the last a GetItem sent whole: the retry", answers)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if err := testenv.WaitFor(ctx, "the front to see the stalled attempt's client hang up", func(context.Context) (bool, error) {
-				return f.hungUp.Load() == 1, nil
-			}); err != nil {
-				t.Error(err)
-			}
-			t.Logf("a stalled answer was cut and retried, Find took %v with a bound on silence of %v", took, tc.want)
+			t.Logf("a stalled answer was cut and retried; Find took %v with a bound on silence of %v; answers %v", took, tc.want, answers)
 		})
 	}
+}
+
+// heldFor reports whether one of answers stalled and was held at least d
+// before the client hung up. A client's bound on silence cannot run out
+// early, so an answer it cut was held at least that bound.
+func heldFor(answers []answer, d time.Duration) bool {
+	for _, a := range answers {
+		if a.stalled && !a.whole && a.held >= d {
+			return true
+		}
+	}
+	return false
 }

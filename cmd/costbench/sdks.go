@@ -87,14 +87,13 @@ var sdkV1 = sdk{name: "v1", open: func(ctx context.Context, endpoint, name strin
 var sdkV2 = sdk{name: "v2", open: func(ctx context.Context, endpoint, name string) (*table, error) {
 	client := func() (*ddbv2.Client, error) {
 		cfg, err := awsconfig.LoadDefaultConfig(ctx,
-			awsconfig.WithHTTPClient(awsv2.NewHTTPClient(poolSize)),
 			awsconfig.WithBaseEndpoint(endpoint),
 			awsconfig.WithRegion("us-east-1"),
 			awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("costbench", "costbench", "")))
 		if err != nil {
 			return nil, fmt.Errorf("aws config: %w", err)
 		}
-		return ddbv2.NewFromConfig(cfg), nil
+		return ddbv2.NewFromConfig(cfg, awsv2.TuneHTTPClient(poolSize)), nil
 	}
 	raw, err := client()
 	if err != nil {

@@ -253,6 +253,15 @@ func (f *pacedFront) answers() []answer {
 	return append([]answer(nil), f.log...)
 }
 
+// answersOnce returns the answers once ok holds for them, or after 10 s:
+// the client may have read an answer whole before the front recorded it.
+func (f *pacedFront) answersOnce(ok func([]answer) bool) []answer {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = testenv.WaitFor(ctx, "the front's answers", func(context.Context) (bool, error) { return ok(f.answers()), nil })
+	return f.answers()
+}
+
 func newPacedFront(t *testing.T, paceOf func(r *http.Request) pace) *pacedFront {
 	t.Helper()
 	testenv.RequireLocal(t, "a paced front on the engine's port")
@@ -362,7 +371,7 @@ func testRecommendedSetUpLeavesOtherClients(t *testing.T, h *H) {
 	if err != nil || item == nil || !isBinary(item[names.Data], "slow but whole") {
 		t.Fatalf("GetItem by another client of the config, answered in %v = %v, %v; want the item", took, item, err)
 	}
-	if got := f.answers(); len(got) != 1 || !got[0].whole {
+	if got := f.answersOnce(func(a []answer) bool { return len(a) > 0 }); len(got) != 1 || !got[0].whole {
 		t.Errorf("the front's answers: %v; want one, sent whole: the slow answer must complete in one attempt", got)
 	}
 	t.Logf("another client of the config read an answer with headers after 4 s and a body over 7 s, in %v", took)
@@ -396,7 +405,7 @@ func testRecommendedClientCompletesSlowSteadyAnswer(t *testing.T, h *H) {
 	// An attempt that aws-sdk-go-v2 itself breaks off at its start (see
 	// testRecommendedClientEndsSilentAnswer) may come first; the page must
 	// then have been read whole by the retry.
-	answers := f.answers()
+	answers := f.answersOnce(func(a []answer) bool { return len(a) > 0 && a[len(a)-1].whole })
 	if last := answers[len(answers)-1]; last.op != "Scan" || !last.whole || last.took < 5*time.Second {
 		t.Errorf("the front's answers: %v; want the last a Scan page sent whole over more than 5 s", answers)
 	}
@@ -439,7 +448,7 @@ func testRecommendedClientEndsSilentAnswer(t *testing.T, h *H) {
 			if err != nil || !found || !bytes.Equal(b, data) {
 				t.Fatalf("Find with an answer stalled half way, in %v = %v, %v; want the data after a retry", took, found, err)
 			}
-			answers := f.answers()
+			answers := f.answersOnce(func(a []answer) bool { return len(a) > 0 && a[len(a)-1].whole })
 			if !heldFor(answers, tc.want) {
 				t.Errorf("the front's answers: %v; want a stalled one that the client hung up on after %v of silence", answers, tc.want)
 			}

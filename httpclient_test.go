@@ -2,7 +2,6 @@ package dynamostore_test
 
 import (
 	"errors"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"

@@ -423,41 +423,32 @@ func testRecommendedClientEndsSilentAnswer(t *testing.T, h *H) {
 	if err := direct.CommitCtx(context.Background(), "silent", data, inAnHour()); err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct {
-		name string
-		want time.Duration
-	}{
-		{"Recommended", core.SilenceTimeout},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			// GetItems stall until one has been held at least the bound.
-			// Only one should be needed; but on a plain HTTP connection
-			// aws-sdk-go-v2 (smithy-go 1.28.9) now and then breaks off an
-			// attempt as its answer begins (it closes the request body
-			// while net/http may still read it, and its closed body's
-			// WriteTo fails with io.EOF), and the retry must then stall too.
-			var f *pacedFront
-			f = newPacedFront(t, func(r *http.Request) pace {
-				return pace{stall: isOp(r, "GetItem") && !heldFor(f.answers(), tc.want)}
-			})
-			s := h.Store(t, h.NewRecommended(t, f.URL, 4).DB, core.WithTable(table))
-			start := time.Now()
-			b, found, err := s.FindCtx(context.Background(), "silent")
-			took := time.Since(start)
-			if err != nil || !found || !bytes.Equal(b, data) {
-				t.Fatalf("Find with an answer stalled half way, in %v = %v, %v; want the data after a retry", took, found, err)
-			}
-			answers := f.answersOnce(func(a []answer) bool { return len(a) > 0 && a[len(a)-1].whole })
-			if !heldFor(answers, tc.want) {
-				t.Errorf("the front's answers: %v; want a stalled one that the client hung up on after %v of silence", answers, tc.want)
-			}
-			if last := answers[len(answers)-1]; last.op != "GetItem" || !last.whole {
-				t.Errorf("the front's answers: %v; want the last a GetItem sent whole: the retry", answers)
-			}
-			t.Logf("a stalled answer was cut and retried; Find took %v with a bound on silence of %v; answers %v", took, tc.want, answers)
-		})
+	want := core.SilenceTimeout
+	// GetItems stall until one has been held at least the bound.
+	// Only one should be needed; but on a plain HTTP connection
+	// aws-sdk-go-v2 (smithy-go 1.28.9) now and then breaks off an
+	// attempt as its answer begins (it closes the request body
+	// while net/http may still read it, and its closed body's
+	// WriteTo fails with io.EOF), and the retry must then stall too.
+	var f *pacedFront
+	f = newPacedFront(t, func(r *http.Request) pace {
+		return pace{stall: isOp(r, "GetItem") && !heldFor(f.answers(), want)}
+	})
+	s := h.Store(t, h.NewRecommended(t, f.URL, 4).DB, core.WithTable(table))
+	start := time.Now()
+	b, found, err := s.FindCtx(context.Background(), "silent")
+	took := time.Since(start)
+	if err != nil || !found || !bytes.Equal(b, data) {
+		t.Fatalf("Find with an answer stalled half way, in %v = %v, %v; want the data after a retry", took, found, err)
 	}
+	answers := f.answersOnce(func(a []answer) bool { return len(a) > 0 && a[len(a)-1].whole })
+	if !heldFor(answers, want) {
+		t.Errorf("the front's answers: %v; want a stalled one that the client hung up on after %v of silence", answers, want)
+	}
+	if last := answers[len(answers)-1]; last.op != "GetItem" || !last.whole {
+		t.Errorf("the front's answers: %v; want the last a GetItem sent whole: the retry", answers)
+	}
+	t.Logf("a stalled answer was cut and retried; Find took %v with a bound on silence of %v; answers %v", took, want, answers)
 }
 
 // heldFor reports whether one of answers stalled and was held at least d

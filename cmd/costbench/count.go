@@ -18,7 +18,17 @@ import (
 
 	"github.com/scs-stores/dynamostore/awsv2"
 	"github.com/scs-stores/dynamostore/internal/core"
+	"github.com/scs-stores/dynamostore/internal/core/driver"
 )
+
+// sessionNames are the store's default names, which costbench's stores use.
+var sessionNames = driver.Names{Token: "token", Data: "data", Expiry: "expiry", TTL: "ttl"}
+
+// itemSize returns the size DynamoDB counts for a session item written by
+// the store: its attributes' names and values.
+func itemSize(key string, data []byte, expiry, ttl string) int64 {
+	return int64(core.ItemSize(sessionNames, len(key), len(data), expiry, ttl))
+}
 
 // op is a DynamoDB operation the store sends for a request of the app.
 type op int
@@ -115,18 +125,13 @@ func (w countingV1) PutItemWithContext(ctx awsv1.Context, in *ddbv1.PutItemInput
 	if out != nil {
 		cc = out.ConsumedCapacity
 	}
-	var size int64
-	for name, v := range in.Item {
-		size += int64(len(name))
-		switch {
-		case v.S != nil:
-			size += int64(len(*v.S))
-		case v.B != nil:
-			size += int64(len(v.B))
-		case v.N != nil:
-			size += int64(core.NumberSize(*v.N))
+	attr := func(name string) *ddbv1.AttributeValue {
+		if v := in.Item[name]; v != nil {
+			return v
 		}
+		return &ddbv1.AttributeValue{}
 	}
+	size := itemSize(awsv1.StringValue(attr("token").S), attr("data").B, awsv1.StringValue(attr("expiry").N), awsv1.StringValue(attr("ttl").N))
 	w.count(opPut, err, cc, size)
 	return out, err
 }
@@ -180,18 +185,20 @@ func (w countingV2) PutItem(ctx context.Context, in *ddbv2.PutItemInput, opts ..
 	if out != nil {
 		cc = out.ConsumedCapacity
 	}
-	var size int64
-	for name, v := range in.Item {
-		size += int64(len(name))
-		switch v := v.(type) {
+	text := func(name string) string {
+		switch v := in.Item[name].(type) {
 		case *types.AttributeValueMemberS:
-			size += int64(len(v.Value))
-		case *types.AttributeValueMemberB:
-			size += int64(len(v.Value))
+			return v.Value
 		case *types.AttributeValueMemberN:
-			size += int64(core.NumberSize(v.Value))
+			return v.Value
 		}
+		return ""
 	}
+	var data []byte
+	if b, ok := in.Item["data"].(*types.AttributeValueMemberB); ok {
+		data = b.Value
+	}
+	size := itemSize(text("token"), data, text("expiry"), text("ttl"))
 	w.count(opPut, err, cc, size)
 	return out, err
 }

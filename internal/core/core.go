@@ -112,7 +112,7 @@ func (s *Store) Find(ctx context.Context, token string) ([]byte, bool, error) {
 	if s.err != nil {
 		return nil, false, s.count(nil, s.err)
 	}
-	key, ok := Key(s.cfg.Prefix, token)
+	key, ok := keyOf(s.cfg.Prefix, token)
 	if !ok {
 		s.n.findsNotFound.Add(1)
 		return nil, false, nil
@@ -185,7 +185,7 @@ func (s *Store) Commit(ctx context.Context, token string, b []byte, expiry time.
 	if s.err != nil {
 		return s.count(nil, s.err)
 	}
-	key, ok := Key(s.cfg.Prefix, token)
+	key, ok := keyOf(s.cfg.Prefix, token)
 	if !ok {
 		return s.count(nil, s.errorf(op, ErrInvalidToken))
 	}
@@ -232,7 +232,7 @@ func (s *Store) Delete(ctx context.Context, token string) error {
 	if s.err != nil {
 		return s.count(nil, s.err)
 	}
-	key, ok := Key(s.cfg.Prefix, token)
+	key, ok := keyOf(s.cfg.Prefix, token)
 	if !ok {
 		return nil
 	}

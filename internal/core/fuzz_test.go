@@ -25,22 +25,22 @@ func FuzzKey(f *testing.F) {
 	f.Add("\xff", "tok")
 	f.Add("p", "p")
 	f.Fuzz(func(t *testing.T, prefix, token string) {
-		key, ok := Key(prefix, token)
+		key, ok := keyOf(prefix, token)
 		want := token != "" && utf8.ValidString(token) && len(prefix)+len(token) <= maxKeyBytes
 		if ok != want {
-			t.Fatalf("Key(%q, %q) ok = %v, want %v", prefix, token, ok, want)
+			t.Fatalf("keyOf(%q, %q) ok = %v, want %v", prefix, token, ok, want)
 		}
 		if !ok {
 			if key != "" {
-				t.Fatalf("Key(%q, %q) = %q with ok false", prefix, token, key)
+				t.Fatalf("keyOf(%q, %q) = %q with ok false", prefix, token, key)
 			}
 			return
 		}
 		if key != prefix+token || len(key) > maxKeyBytes || key == "" {
-			t.Fatalf("Key(%q, %q) = %q", prefix, token, key)
+			t.Fatalf("keyOf(%q, %q) = %q", prefix, token, key)
 		}
 		if utf8.ValidString(prefix) && !utf8.ValidString(key) {
-			t.Fatalf("Key(%q, %q) = %q, not valid UTF-8", prefix, token, key)
+			t.Fatalf("keyOf(%q, %q) = %q, not valid UTF-8", prefix, token, key)
 		}
 		if got, ok := tokenFromKey(prefix, key); !ok || got != token {
 			t.Fatalf("TokenFromKey(%q, %q) = %q, %v; want %q, true", prefix, key, got, ok, token)
@@ -108,8 +108,8 @@ func FuzzExpiry(f *testing.F) {
 		if new(big.Int).Mul(big.NewInt(ttl), big.NewInt(1e9)).Cmp(big.NewInt(ns)) <= 0 {
 			t.Fatalf("ttl %d s is not after the expiry %d ns", ttl, ns)
 		}
-		if NumberSize(expiryN) < 1 || NumberSize(ttlN) < 1 {
-			t.Fatalf("NumberSize(%q) = %d, NumberSize(%q) = %d", expiryN, NumberSize(expiryN), ttlN, NumberSize(ttlN))
+		if numberSize(expiryN) < 1 || numberSize(ttlN) < 1 {
+			t.Fatalf("numberSize(%q) = %d, numberSize(%q) = %d", expiryN, numberSize(expiryN), ttlN, numberSize(ttlN))
 		}
 	})
 }
@@ -135,7 +135,7 @@ func FuzzDecodeExpiry(f *testing.F) {
 	})
 }
 
-// FuzzItemSize checks NumberSize and ItemSize: no panic on any number; a
+// FuzzItemSize checks numberSize and ItemSize: no panic on any number; a
 // positive size for every number DynamoDB could hold, one more for its
 // negative; and an item size that grows by exactly one byte per byte of data
 // and of key.
@@ -148,16 +148,16 @@ func FuzzItemSize(f *testing.F) {
 	f.Add("9.9999999999999999999999999999999999999e125", uint32(0), uint32(1))
 	f.Add("1e-130", uint32(0), uint32(1))
 	f.Fuzz(func(t *testing.T, n string, dataBytes, keyBytes uint32) {
-		size := NumberSize(n) // must not panic, whatever n is
+		size := numberSize(n) // must not panic, whatever n is
 		if !dynamoNumber(n) {
 			return
 		}
 		if size < 1 || size > 21 {
-			t.Fatalf("NumberSize(%q) = %d, want 1 to 21", n, size)
+			t.Fatalf("numberSize(%q) = %d, want 1 to 21", n, size)
 		}
 		if !strings.HasPrefix(n, "-") && !strings.HasPrefix(n, "+") {
-			if neg := NumberSize("-" + n); neg != size+1 {
-				t.Fatalf("NumberSize(-%q) = %d, want %d", n, neg, size+1)
+			if neg := numberSize("-" + n); neg != size+1 {
+				t.Fatalf("numberSize(-%q) = %d, want %d", n, neg, size+1)
 			}
 		}
 		names := defaultConfig().Names

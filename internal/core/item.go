@@ -177,11 +177,11 @@ func validTableName(name string) error {
 	return nil
 }
 
-// Key returns the partition key that stores token: the token behind the
+// keyOf returns the partition key that stores token: the token behind the
 // prefix. It reports false when DynamoDB cannot hold that as a key: when the
 // token is empty, is not valid UTF-8, or makes the key longer than
 // 2048 bytes, DynamoDB's largest key.
-func Key(prefix, token string) (string, bool) {
+func keyOf(prefix, token string) (string, bool) {
 	if token == "" || len(prefix)+len(token) > maxKeyBytes || !utf8.ValidString(token) {
 		return "", false
 	}
@@ -265,18 +265,18 @@ func malformedError(attr, problem string) error {
 func ItemSize(n driver.Names, keyBytes, dataBytes int, expiryN, ttlN string) int {
 	return len(n.Token) + keyBytes +
 		len(n.Data) + dataBytes +
-		len(n.Expiry) + NumberSize(expiryN) +
-		len(n.TTL) + NumberSize(ttlN)
+		len(n.Expiry) + numberSize(expiryN) +
+		len(n.TTL) + numberSize(ttlN)
 }
 
-// NumberSize returns the bytes DynamoDB counts for the number n, as measured
+// numberSize returns the bytes DynamoDB counts for the number n, as measured
 // on DynamoDB Local: one byte per base-100 digit (a pair of decimal digits
 // aligned on the decimal point) from the first non-zero pair to the last,
 // plus one byte, plus one for a negative number. So 1000 (10|00) counts 2
 // bytes, 1001 (10|01) 3, and 120.5 (1|20|.50) 4. A number whose significant
 // digits straddle a pair boundary counts one byte more than half its
 // significant digits suggest.
-func NumberSize(n string) int {
+func numberSize(n string) int {
 	neg := strings.HasPrefix(n, "-")
 	mant, exp, _ := strings.Cut(strings.ToLower(strings.TrimLeft(n, "+-")), "e")
 	e := 0

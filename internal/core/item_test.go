@@ -33,9 +33,9 @@ func TestKeyAcceptsOnlyTokensDynamoDBCanHold(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := Key(tt.prefix, tt.token)
+			got, ok := keyOf(tt.prefix, tt.token)
 			if got != tt.want || ok != tt.ok {
-				t.Errorf("Key(%q, %.20q) = %.20q, %v; want %.20q, %v", tt.prefix, tt.token, got, ok, tt.want, tt.ok)
+				t.Errorf("keyOf(%q, %.20q) = %.20q, %v; want %.20q, %v", tt.prefix, tt.token, got, ok, tt.want, tt.ok)
 			}
 		})
 	}
@@ -169,7 +169,7 @@ func TestExpiredAtTheBoundary(t *testing.T) {
 
 // The sizes below were measured on DynamoDB Local 3.3.0, as the largest item
 // with the number that it accepts (see TestNumberSizeAgreesWithDynamoDB in
-// the store's tests, which checks NumberSize against the server).
+// the store's tests, which checks numberSize against the server).
 func TestNumberSizeCountsBase100Digits(t *testing.T) {
 	tests := []struct {
 		n    string
@@ -208,15 +208,15 @@ func TestNumberSizeCountsBase100Digits(t *testing.T) {
 		{strconv.FormatInt(math.MinInt64, 10), 12},
 	}
 	for _, tt := range tests {
-		if got := NumberSize(tt.n); got != tt.want {
-			t.Errorf("NumberSize(%q) = %d, want %d", tt.n, got, tt.want)
+		if got := numberSize(tt.n); got != tt.want {
+			t.Errorf("numberSize(%q) = %d, want %d", tt.n, got, tt.want)
 		}
 	}
 }
 
 func TestItemSizeAddsNamesAndValues(t *testing.T) {
 	n := defaultConfig().Names
-	// token(5)+key(10) + data(4)+100 + expiry(6)+NumberSize("1700000000000000001")=11 + ttl(3)+NumberSize("1700000001")=6
+	// token(5)+key(10) + data(4)+100 + expiry(6)+numberSize("1700000000000000001")=11 + ttl(3)+numberSize("1700000001")=6
 	got := ItemSize(n, 10, 100, "1700000000000000001", "1700000001")
 	if want := 5 + 10 + 4 + 100 + 6 + 11 + 3 + 6; got != want {
 		t.Errorf("ItemSize = %d, want %d", got, want)

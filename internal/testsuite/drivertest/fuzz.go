@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/scs-stores/dynamostore/internal/core"
 	"github.com/scs-stores/dynamostore/internal/testsuite/testenv"
@@ -44,7 +45,10 @@ func FuzzRoundTrip(f *testing.F, h Harness) {
 		now := time.Now()
 		expiry := now.Add(time.Duration(lifeMillis) * time.Millisecond)
 		err := s.Commit(token, data, expiry)
-		key, keyOK := core.Key(prefix, token)
+		// DynamoDB's rule for a string key: not empty, valid UTF-8, at most
+		// 2048 bytes.
+		key := prefix + token
+		keyOK := token != "" && utf8.ValidString(token) && len(key) <= 2048
 		expiryN, ttlN := core.EncodeExpiry(expiry)
 		tooLarge := keyOK && core.ItemSize(defaultNames, len(key), len(data), expiryN, ttlN) > core.MaxItemBytes
 		switch {

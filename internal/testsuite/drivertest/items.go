@@ -215,9 +215,10 @@ func requireByteSizedKeys(t *testing.T, h *H) {
 	})
 }
 
-// testNumberSizeAgreesWithTheEngine checks core.NumberSize against
-// the engine: an item with the number and data filling it to exactly the
-// limit, by our count, is accepted, and one byte more is refused.
+// testNumberSizeAgreesWithTheEngine checks how core.ItemSize counts numbers
+// against the engine: an item with the number as its expiry and data
+// filling it to exactly the limit, by our count, is accepted, and one byte
+// more is refused.
 func testNumberSizeAgreesWithTheEngine(t *testing.T, h *H) {
 	t.Parallel()
 	h.RequireExactSizes(t)
@@ -231,20 +232,21 @@ func testNumberSizeAgreesWithTheEngine(t *testing.T, h *H) {
 		strconv.FormatInt(math.MaxInt64, 10), strconv.FormatInt(math.MinInt64, 10),
 		"99999999999999999999999999999999999999", "-0.00000000000000000000000000000000000001",
 	}
+	names := driver.Names{Token: "token", Data: "data", Expiry: "n", TTL: "m"}
 	put := func(n string, data int) error {
 		return h.PutRaw(context.Background(), c, table, map[string]driver.Value{
-			"token": S(key), "data": B(make([]byte, data)), "n": N(n),
+			"token": S(key), "data": B(make([]byte, data)), "n": N(n), "m": N("1"),
 		})
 	}
 	for _, n := range numbers {
-		fits := core.MaxItemBytes - (len("token") + len(key) + len("data") + len("n") + core.NumberSize(n))
+		fits := core.MaxItemBytes - core.ItemSize(names, len(key), 0, n, "1")
 		if err := put(n, fits); err != nil {
-			t.Errorf("%s: the engine refused the item that NumberSize says fits: %v", n, err)
+			t.Errorf("%s: the engine refused the item that ItemSize says fits: %v", n, err)
 			continue
 		}
 		err := put(n, fits+1)
 		if code := h.ErrorCode(err); code != "ValidationException" {
-			t.Errorf("%s: the engine accepted an item one byte over the limit by NumberSize's count (NumberSize overcounts): %v", n, err)
+			t.Errorf("%s: the engine accepted an item one byte over the limit by ItemSize's count (numbers overcounted): %v", n, err)
 		}
 	}
 }

@@ -33,16 +33,22 @@ var ErrSessionDeleted = core.ErrSessionDeleted
 // even if the Delete was its own.
 //
 // What SCS v2.9.0 does with the error: LoadAndSave commits when the handler
-// first writes its response (or after it, if it writes nothing), and on an
-// error calls the session manager's ErrorFunc, which by default logs it and
-// answers 500 Internal Server Error; whatever the handler writes next follows
-// that answer. An ErrorFunc that sends the browser back to the page instead,
-// where the session has now ended:
+// first writes its response (or when it returns, if it wrote nothing), and on
+// an error calls the session manager's ErrorFunc with the real
+// ResponseWriter. The default ErrorFunc logs the error and answers 500
+// Internal Server Error. Whatever the handler writes next follows that
+// answer: its status is ignored and its body appended. An ErrorFunc that
+// reloads a page (GET or HEAD) as the session now is, and tells the user that
+// a form's post (any other method) was lost:
 //
 //	sessionManager.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
 //		if errors.Is(err, dynamostore.ErrSessionDeleted) {
 //			// A logout or RenewToken won over this request; nothing was saved.
-//			http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)
+//			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+//				http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)
+//			} else {
+//				http.Error(w, "Your session ended while this request ran; nothing was saved.", http.StatusConflict)
+//			}
 //			return
 //		}
 //		log.Print(err)

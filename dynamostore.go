@@ -55,7 +55,10 @@
 //		if err != nil {
 //			log.Fatal(err)
 //		}
-//		store := dynamostore.New(dynamodb.New(sess, &aws.Config{HTTPClient: hc}))
+//		store, err := dynamostore.NewStore(dynamodb.New(sess, &aws.Config{HTTPClient: hc}))
+//		if err != nil {
+//			log.Fatal(err)
+//		}
 //		// Creates the table "scs_session" with Time To Live if it is missing.
 //		if err := store.CreateTable(context.Background()); err != nil {
 //			log.Fatal(err)
@@ -70,7 +73,7 @@
 //		mux.HandleFunc("/get", func(w http.ResponseWriter, r *http.Request) {
 //			io.WriteString(w, sessionManager.GetString(r.Context(), "message"))
 //		})
-//		log.Fatal(http.ListenAndServe(":4000", sessionManager.LoadAndSave(mux)))
+//		log.Fatal(http.ListenAndServe(":8080", sessionManager.LoadAndSave(mux)))
 //	}
 package dynamostore
 

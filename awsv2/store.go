@@ -68,7 +68,7 @@
 //		mux.HandleFunc("/get", func(w http.ResponseWriter, r *http.Request) {
 //			io.WriteString(w, sessionManager.GetString(r.Context(), "message"))
 //		})
-//		log.Fatal(http.ListenAndServe(":4000", sessionManager.LoadAndSave(mux)))
+//		log.Fatal(http.ListenAndServe(":8080", sessionManager.LoadAndSave(mux)))
 //	}
 package awsv2
 

@@ -60,6 +60,7 @@ func (s *Store) CreateTable(ctx context.Context) error {
 		return s.err
 	}
 	t, err := s.describeTable(ctx)
+	described := true // t is DynamoDB's description, not one assumed
 	switch {
 	case err == nil:
 	case s.d.ErrorCode(err) == codeNotFound:
@@ -69,7 +70,7 @@ func (s *Store) CreateTable(ctx context.Context) error {
 		if err != nil && s.d.ErrorCode(err) != codeInUse { // in use: created meanwhile by someone else
 			return err
 		}
-		t.Status = statusCreating
+		t.Status, described = statusCreating, false
 	default:
 		return err
 	}
@@ -78,7 +79,9 @@ func (s *Store) CreateTable(ctx context.Context) error {
 		return s.errorf("create", err)
 	}
 	if !usable {
-		if t, err = s.waitUsable(ctx); err != nil {
+		// A table found CREATING has just been described: wait before
+		// describing it again. One just created is described at once.
+		if t, err = s.waitUsable(ctx, described); err != nil {
 			return err
 		}
 	}
@@ -142,16 +145,25 @@ func (s *Store) call(ctx context.Context, op string, f func(context.Context) err
 // waitUsable describes the table until it is usable (see tableUsable) and
 // returns that description. Between descriptions it waits with the store's
 // sleep (sleepCtx unless set): firstPollInterval after the first and twice
-// as long after each further one, up to maxPollInterval. It returns the
-// description's error, tableUsable's error, or, when the sleep fails (ctx
-// ended), an error wrapping the sleep's, all naming the table.
-func (s *Store) waitUsable(ctx context.Context) (driver.Table, error) {
+// as long after each further one, up to maxPollInterval. With described
+// (the caller has just described the table) it waits before its first
+// description too. It returns the description's error, tableUsable's error,
+// or, when the sleep fails (ctx ended), an error wrapping the sleep's, all
+// naming the table.
+func (s *Store) waitUsable(ctx context.Context, described bool) (driver.Table, error) {
 	sleep := s.sleep
 	if sleep == nil {
 		sleep = sleepCtx
 	}
 	wait := firstPollInterval
 	for {
+		if described {
+			if err := sleep(ctx, wait); err != nil {
+				return driver.Table{}, s.errorf("create", fmt.Errorf("waiting for it to become ACTIVE: %w", err))
+			}
+			wait = min(2*wait, maxPollInterval)
+		}
+		described = true
 		t, err := s.describeTable(ctx)
 		if err != nil {
 			return driver.Table{}, err
@@ -163,10 +175,6 @@ func (s *Store) waitUsable(ctx context.Context) (driver.Table, error) {
 		if ok {
 			return t, nil
 		}
-		if err := sleep(ctx, wait); err != nil {
-			return driver.Table{}, s.errorf("create", fmt.Errorf("waiting for it to become ACTIVE: %w", err))
-		}
-		wait = min(2*wait, maxPollInterval)
 	}
 }
 

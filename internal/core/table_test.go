@@ -86,19 +86,22 @@ func recordSleep(waits *[]time.Duration) func(context.Context, time.Duration) er
 
 func TestWaitUsablePollsUntilActiveBackingOffUpToMaxPollInterval(t *testing.T) {
 	for _, tc := range []struct {
-		statuses []string
-		waits    string
+		described bool // the caller has just described the table
+		statuses  []string
+		waits     string
 	}{
-		{[]string{"ACTIVE"}, "[]"},
-		{[]string{"CREATING", "CREATING", "ACTIVE"}, "[100ms 200ms]"},
-		{[]string{"CREATING", "CREATING", "CREATING", "CREATING", "CREATING", "CREATING", "CREATING", "UPDATING"},
+		{false, []string{"ACTIVE"}, "[]"},
+		{false, []string{"CREATING", "CREATING", "ACTIVE"}, "[100ms 200ms]"},
+		{false, []string{"CREATING", "CREATING", "CREATING", "CREATING", "CREATING", "CREATING", "CREATING", "UPDATING"},
 			"[100ms 200ms 400ms 800ms 1.6s 2s 2s]"},
+		{true, []string{"ACTIVE"}, "[100ms]"},
+		{true, []string{"CREATING", "ACTIVE"}, "[100ms 200ms]"},
 	} {
 		calls := 0
 		var waits []time.Duration
 		s := newScripted(t, &scriptDriver{describe: describeSeq(&calls, tc.statuses...)})
 		s.sleep = recordSleep(&waits)
-		got, err := s.waitUsable(context.Background())
+		got, err := s.waitUsable(context.Background(), tc.described)
 		last := tc.statuses[len(tc.statuses)-1]
 		if err != nil || got.Status != last || calls != len(tc.statuses) {
 			t.Errorf("waitUsable on %v = %v, %v after %d calls; want %s after %d", tc.statuses, got, err, calls, last, len(tc.statuses))
@@ -114,12 +117,12 @@ func TestWaitUsableStopsOnErrorsAndStatesItCannotLeave(t *testing.T) {
 	var waits []time.Duration
 	s := newScripted(t, &scriptDriver{describe: describeSeq(&calls, "CREATING", "DELETING")})
 	s.sleep = recordSleep(&waits)
-	if _, err := s.waitUsable(context.Background()); !errors.Is(err, ErrTableNotReady) || calls != 2 {
+	if _, err := s.waitUsable(context.Background(), false); !errors.Is(err, ErrTableNotReady) || calls != 2 {
 		t.Errorf("waitUsable on a table being deleted = %v after %d calls, want ErrTableNotReady after 2", err, calls)
 	}
 	boom := &sdkError{code: "AccessDeniedException"}
 	s = newScripted(t, &scriptDriver{describe: func(context.Context) (driver.Table, error) { return driver.Table{}, boom }})
-	if _, err := s.waitUsable(context.Background()); !errors.Is(err, boom) {
+	if _, err := s.waitUsable(context.Background(), false); !errors.Is(err, boom) {
 		t.Errorf("waitUsable with a failing describe = %v, want boom", err)
 	}
 }
@@ -137,7 +140,7 @@ func TestWaitUsableEndsWithTheContext(t *testing.T) {
 		}
 		return record(ctx, d)
 	}
-	_, err := s.waitUsable(ctx)
+	_, err := s.waitUsable(ctx, false)
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), `table "tbl"`) {
 		t.Fatalf("waitUsable = %v, want an error naming the table and wrapping context.Canceled", err)
 	}

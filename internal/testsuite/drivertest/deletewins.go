@@ -41,10 +41,11 @@ func isConditional(q Request) bool {
 	return ok
 }
 
-// putCounts returns how many of reqs are PutItems, and how many of those
-// were conditional.
+// putCounts returns how many of the calls in reqs are PutItems, and how
+// many of those were conditional; an SDK's retries are not counted (see
+// Calls).
 func putCounts(reqs []Request) (n, cond int) {
-	for _, q := range reqs {
+	for _, q := range Calls(reqs) {
 		if q.Op == "PutItem" {
 			n++
 			if isConditional(q) {

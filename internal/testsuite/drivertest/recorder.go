@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -38,6 +39,10 @@ type Request struct {
 	Status int
 	// More is true for a Scan whose answer has a LastEvaluatedKey.
 	More bool
+	// Retry is true for a later attempt of a call that the SDK retried, as
+	// aws-sdk-go-v2 marks it (its Amz-Sdk-Request header says attempt=2 or
+	// more). aws-sdk-go marks no attempt, so its retries read as calls.
+	Retry bool
 }
 
 // RoundTrip records req and sends it on.
@@ -73,7 +78,7 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	rec := &Request{Op: op, Body: m}
+	rec := &Request{Op: op, Body: m, Retry: isRetry(req.Header.Get("Amz-Sdk-Request"))}
 	r.mu.Lock()
 	r.reqs = append(r.reqs, rec)
 	r.mu.Unlock()
@@ -112,6 +117,32 @@ func (r *Recorder) Take() []Request {
 	}
 	r.reqs = nil
 	return reqs
+}
+
+// isRetry reports whether an Amz-Sdk-Request header, as in
+// "attempt=2; max=3", is that of a retry: an attempt after the first.
+func isRetry(header string) bool {
+	for _, f := range strings.Split(header, ";") {
+		if n, ok := strings.CutPrefix(strings.TrimSpace(f), "attempt="); ok {
+			attempt, err := strconv.Atoi(n)
+			return err == nil && attempt > 1
+		}
+	}
+	return false
+}
+
+// Calls returns reqs without the retries (see Request.Retry): one request
+// for each call of the SDK, however many attempts it took. Counting calls
+// rather than attempts keeps a test that counts a store's requests from
+// failing when aws-sdk-go-v2 retries a request whose connection dropped.
+func Calls(reqs []Request) []Request {
+	var calls []Request
+	for _, q := range reqs {
+		if !q.Retry {
+			calls = append(calls, q)
+		}
+	}
+	return calls
 }
 
 // Ops returns the operations of reqs, in order.

@@ -16,10 +16,10 @@ import (
 // pacedServer answers every request with parts written one after another,
 // each after its pause, and flushed; a negative pause holds the answer
 // there until the client hangs up. It counts the connections it accepts and
-// the requests whose client hung up.
+// the requests whose client hung up, and those it answered whole.
 type pacedServer struct {
 	*httptest.Server
-	conns, hungUp atomic.Int64
+	conns, hungUp, answered atomic.Int64
 }
 
 type part struct {
@@ -48,6 +48,7 @@ func newPacedServer(t *testing.T, parts ...part) *pacedServer {
 			_, _ = io.WriteString(w, p.text)
 			w.(http.Flusher).Flush()
 		}
+		s.answered.Add(1)
 	}))
 	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateNew {
@@ -79,21 +80,24 @@ func (s *pacedServer) get(t *testing.T, ctx context.Context, quiet time.Duration
 
 func TestBoundSilenceCompletesASlowAnswerThatKeepsArriving(t *testing.T) {
 	t.Parallel()
-	// 40 parts 50 ms apart: the answer takes 2 s in all, four times the
-	// bound on silence, and no pause comes near it.
-	const quiet = 500 * time.Millisecond
+	// 30 parts 50 ms apart: the answer takes 1.5 s in all, more than the
+	// bound on silence, and no pause comes near it (each leaves 950 ms to a
+	// loaded machine).
+	const quiet = time.Second
 	var parts []part
-	for range 40 {
+	for range 30 {
 		parts = append(parts, part{50 * time.Millisecond, "x"})
 	}
 	s := newPacedServer(t, parts...)
 	start := time.Now()
 	got, err := s.get(t, context.Background(), quiet)
-	if err != nil || got != strings.Repeat("x", 40) {
-		t.Fatalf("slow but steady answer = %q, %v; want 40 bytes", got, err)
+	if err != nil || got != strings.Repeat("x", 30) {
+		t.Fatalf("slow but steady answer = %q, %v; want 30 bytes", got, err)
 	}
-	if took := time.Since(start); took < 4*quiet {
-		t.Errorf("the answer took %v; want it longer than the bound on silence times four, %v, for the test to mean anything", took, 4*quiet)
+	// The server's pauses alone take 1.5 s: this cannot fail on a slow
+	// machine, only if the test stops meaning anything.
+	if took := time.Since(start); took <= quiet {
+		t.Errorf("the answer took %v; want it longer than the bound on silence, %v, for the test to mean anything", took, quiet)
 	}
 }
 
@@ -131,18 +135,29 @@ func TestBoundSilenceLeavesTheCallersCancellationAsItIs(t *testing.T) {
 	t.Parallel()
 	s := newPacedServer(t, part{0, "half of it"}, part{-1, ""})
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := BoundSilence(s.Client().Do, time.Minute)(req)
+	if err != nil {
+		t.Fatalf("headers: %v", err)
+	}
+	defer resp.Body.Close()
+	// Cancelled once the headers are in, most likely while a Read waits.
 	time.AfterFunc(50*time.Millisecond, cancel)
-	_, err := s.get(t, ctx, time.Minute)
-	if !errors.Is(err, context.Canceled) {
+	if _, err = io.ReadAll(resp.Body); !errors.Is(err, context.Canceled) {
 		t.Fatalf("answer read after the caller cancelled: err = %v; want context.Canceled", err)
 	}
 }
 
 func TestBoundSilenceDoesNotCountTimeBetweenReads(t *testing.T) {
 	t.Parallel()
-	// The whole answer is sent at once; the reader takes longer than the
-	// bound over each byte, as a caller busy decoding would.
-	const quiet = 50 * time.Millisecond
+	// The whole answer is sent at once, and the reads start once the server
+	// has sent it, so that each returns at once; the reader takes longer
+	// than the bound before each, as a caller busy decoding would.
+	const quiet = 100 * time.Millisecond
 	s := newPacedServer(t, part{0, "abc"})
 	do := BoundSilence(s.Client().Do, quiet)
 	req, _ := http.NewRequest(http.MethodGet, s.URL, nil)
@@ -151,10 +166,11 @@ func TestBoundSilenceDoesNotCountTimeBetweenReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	waitFor(t, "the server to send the whole answer", func() bool { return s.answered.Load() == 1 })
 	var got []byte
 	buf := make([]byte, 1)
 	for {
-		time.Sleep(3 * quiet)
+		time.Sleep(2 * quiet)
 		n, err := resp.Body.Read(buf)
 		got = append(got, buf[:n]...)
 		if err == io.EOF {

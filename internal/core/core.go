@@ -131,12 +131,7 @@ func (s *Store) Find(ctx context.Context, token string) ([]byte, bool, error) {
 // expiry, and the counter of the outcome: found, not found or expired.
 func (s *Store) find(ctx context.Context, key string) ([]byte, int64, *atomic.Int64, error) {
 	const op = "find in"
-	rctx, cancel := s.bound(ctx)
-	item, err := s.d.GetItem(rctx, driver.GetItem{Names: s.cfg.Names, Key: key, Consistent: s.cfg.ConsistentRead})
-	if err != nil {
-		err = s.fail(ctx, rctx, op, err)
-	}
-	cancel()
+	item, err := s.getItem(ctx, op, key)
 	if err != nil || !item.Found {
 		return nil, 0, &s.n.findsNotFound, err
 	}
@@ -152,6 +147,18 @@ func (s *Store) find(ctx context.Context, key string) ([]byte, int64, *atomic.In
 		return nil, 0, nil, err
 	}
 	return data, expiry, &s.n.findsFound, nil
+}
+
+// getItem reads the item of key with one GetItem under the store's bound;
+// its error names op and the table (see fail).
+func (s *Store) getItem(ctx context.Context, op, key string) (driver.Item, error) {
+	rctx, cancel := s.bound(ctx)
+	defer cancel()
+	item, err := s.d.GetItem(rctx, driver.GetItem{Names: s.cfg.Names, Key: key, Consistent: s.cfg.ConsistentRead})
+	if err != nil {
+		return driver.Item{}, s.fail(ctx, rctx, op, err)
+	}
+	return item, nil
 }
 
 // expiry decodes an item's expiry attribute.

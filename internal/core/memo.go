@@ -46,12 +46,7 @@ func WithMemoryLimit(entries int, bytes int64) Option {
 // when it does not.
 func (s *Store) confirm(ctx context.Context, key string) error {
 	const op = "commit to"
-	rctx, cancel := s.bound(ctx)
-	item, err := s.d.GetItem(rctx, driver.GetItem{Names: s.cfg.Names, Key: key, Consistent: s.cfg.ConsistentRead})
-	if err != nil {
-		err = s.fail(ctx, rctx, op, err)
-	}
-	cancel()
+	item, err := s.getItem(ctx, op, key)
 	switch {
 	case err != nil:
 		return s.count(nil, err)

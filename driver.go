@@ -60,15 +60,7 @@ func (d sdkDriver) PutItem(ctx context.Context, r driver.PutItem) error {
 			r.Names.TTL:    {N: aws.String(r.TTL)},
 		},
 	}
-	if r.Cond.Expression != "" {
-		in.ConditionExpression = aws.String(r.Cond.Expression)
-	}
-	if len(r.Cond.Names) > 0 {
-		in.ExpressionAttributeNames = aws.StringMap(r.Cond.Names)
-	}
-	if len(r.Cond.Values) > 0 {
-		in.ExpressionAttributeValues = attributeValues(r.Cond.Values)
-	}
+	in.ConditionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues = expression(r.Cond)
 	_, err := d.db.PutItemWithContext(ctx, in)
 	return err
 }
@@ -78,11 +70,7 @@ func (d sdkDriver) DeleteItem(ctx context.Context, r driver.DeleteItem) error {
 		TableName: aws.String(r.Names.Table),
 		Key:       map[string]*dynamodb.AttributeValue{r.Names.Token: {S: aws.String(r.Key)}},
 	}
-	if r.Cond.Expression != "" {
-		in.ConditionExpression = aws.String(r.Cond.Expression)
-		in.ExpressionAttributeNames = aws.StringMap(r.Cond.Names)
-		in.ExpressionAttributeValues = attributeValues(r.Cond.Values)
-	}
+	in.ConditionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues = expression(r.Cond)
 	_, err := d.db.DeleteItemWithContext(ctx, in)
 	return err
 }
@@ -92,15 +80,7 @@ func (d sdkDriver) Scan(ctx context.Context, r *driver.Scan) (driver.Page, error
 	if r.Projection != "" {
 		in.ProjectionExpression = aws.String(r.Projection)
 	}
-	if r.Filter.Expression != "" {
-		in.FilterExpression = aws.String(r.Filter.Expression)
-	}
-	if len(r.Filter.Names) > 0 {
-		in.ExpressionAttributeNames = aws.StringMap(r.Filter.Names)
-	}
-	if len(r.Filter.Values) > 0 {
-		in.ExpressionAttributeValues = attributeValues(r.Filter.Values)
-	}
+	in.FilterExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues = expression(r.Filter)
 	if r.Segments > 1 {
 		in.Segment, in.TotalSegments = aws.Int64(int64(r.Segment)), aws.Int64(int64(r.Segments))
 	}
@@ -200,6 +180,21 @@ func value(v *dynamodb.AttributeValue) driver.Value {
 		return driver.Value{Type: driver.Binary, Bytes: v.B}
 	}
 	return driver.Value{Type: driver.Other}
+}
+
+// expression returns e as this SDK takes it: the expression, its names and
+// its values, each nil when empty, as the driver's Expr says.
+func expression(e driver.Expr) (expr *string, names map[string]*string, values map[string]*dynamodb.AttributeValue) {
+	if e.Expression != "" {
+		expr = aws.String(e.Expression)
+	}
+	if len(e.Names) > 0 {
+		names = aws.StringMap(e.Names)
+	}
+	if len(e.Values) > 0 {
+		values = attributeValues(e.Values)
+	}
+	return expr, names, values
 }
 
 // attributeValues translates expression values into this SDK's.

@@ -58,15 +58,7 @@ func (d sdkDriver) PutItem(ctx context.Context, r driver.PutItem) error {
 			r.Names.TTL:    &types.AttributeValueMemberN{Value: r.TTL},
 		},
 	}
-	if r.Cond.Expression != "" {
-		in.ConditionExpression = aws.String(r.Cond.Expression)
-	}
-	if len(r.Cond.Names) > 0 {
-		in.ExpressionAttributeNames = r.Cond.Names
-	}
-	if len(r.Cond.Values) > 0 {
-		in.ExpressionAttributeValues = attributeValues(r.Cond.Values)
-	}
+	in.ConditionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues = expression(r.Cond)
 	_, err := d.db.PutItem(ctx, in)
 	return err
 }
@@ -76,11 +68,7 @@ func (d sdkDriver) DeleteItem(ctx context.Context, r driver.DeleteItem) error {
 		TableName: aws.String(r.Names.Table),
 		Key:       map[string]types.AttributeValue{r.Names.Token: &types.AttributeValueMemberS{Value: r.Key}},
 	}
-	if r.Cond.Expression != "" {
-		in.ConditionExpression = aws.String(r.Cond.Expression)
-		in.ExpressionAttributeNames = r.Cond.Names
-		in.ExpressionAttributeValues = attributeValues(r.Cond.Values)
-	}
+	in.ConditionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues = expression(r.Cond)
 	_, err := d.db.DeleteItem(ctx, in)
 	return err
 }
@@ -90,15 +78,7 @@ func (d sdkDriver) Scan(ctx context.Context, r *driver.Scan) (driver.Page, error
 	if r.Projection != "" {
 		in.ProjectionExpression = aws.String(r.Projection)
 	}
-	if r.Filter.Expression != "" {
-		in.FilterExpression = aws.String(r.Filter.Expression)
-	}
-	if len(r.Filter.Names) > 0 {
-		in.ExpressionAttributeNames = r.Filter.Names
-	}
-	if len(r.Filter.Values) > 0 {
-		in.ExpressionAttributeValues = attributeValues(r.Filter.Values)
-	}
+	in.FilterExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues = expression(r.Filter)
 	if r.Segments > 1 {
 		// Segments are at most core.MaxScanSegments, well within int32.
 		in.Segment, in.TotalSegments = aws.Int32(int32(r.Segment)), aws.Int32(int32(r.Segments))
@@ -196,6 +176,21 @@ func value(v types.AttributeValue) driver.Value {
 		}
 	}
 	return driver.Value{Type: driver.Other}
+}
+
+// expression returns e as this SDK takes it: the expression, its names and
+// its values, each nil when empty, as the driver's Expr says.
+func expression(e driver.Expr) (expr *string, names map[string]string, values map[string]types.AttributeValue) {
+	if e.Expression != "" {
+		expr = aws.String(e.Expression)
+	}
+	if len(e.Names) > 0 {
+		names = e.Names
+	}
+	if len(e.Values) > 0 {
+		values = attributeValues(e.Values)
+	}
+	return expr, names, values
 }
 
 // attributeValues translates expression values into this SDK's.

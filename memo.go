@@ -68,7 +68,8 @@ func WithDeleteWins(on bool) Option { return core.WithDeleteWins(on) }
 //
 // It always writes a changed session, a shortened expiry, an expiry moved by
 // d or more, and a session the store did not find or has forgotten (see
-// WithMemoryLimit). When requests of one session overlap on one app server,
+// WithMemoryLimit). When, on one app server, a Commit or Delete of the
+// session overlaps the Find, or overlapping Finds read different content,
 // the store cannot tell which read the latest content, and writes. SCS's
 // absolute deadline (its Lifetime) is inside the data, so skipping never
 // moves it. Zero or less (the default) writes every Commit.
@@ -94,8 +95,9 @@ func WithCodec(c scs.Codec) Option { return core.WithCodec(c) }
 
 // WithMemoryLimit bounds what the store remembers of the sessions its Find
 // read, for WithDeleteWins and WithTouchInterval (without them it remembers
-// nothing): at most entries sessions, taking about bytes bytes (an entry
-// counts its key, the data kept for touch skipping and 200 bytes). The
+// nothing): at most entries sessions, and at most bytes bytes as it counts
+// them (an entry counts its key, twice the data kept for touch skipping, as
+// it may keep it decoded too, and 200 bytes). The
 // defaults are 10,000 sessions and 16 MiB; zero or less keeps a default. The
 // least recently used are forgotten first, and a forgotten session's Commit
 // is written as without the options. An entry need only outlive one request,

@@ -30,8 +30,9 @@ type Stats struct {
 	// RememberedSessions is how many sessions the store remembers now,
 	// between their Find and their Commit.
 	RememberedSessions int
-	// RememberedBytes is about how many bytes that takes: the keys, the
-	// data kept for touch skipping, and a fixed cost per entry.
+	// RememberedBytes is about how many bytes that takes: the keys, twice
+	// the data kept for touch skipping (as read, and decoded), and a fixed
+	// cost per entry.
 	RememberedBytes int64
 }
 

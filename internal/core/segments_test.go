@@ -90,7 +90,10 @@ func TestEachSegmentWhenTheContextEndsReturnsItsErrorOnce(t *testing.T) {
 			if err != want {
 				t.Fatalf("eachSegment = %q, want the context's error %q alone, not a segment's", err, want)
 			}
-			if n := started.Load(); n != maxParallelSegments {
+			// Cancelled, every worker had a segment in flight; the deadline
+			// may pass before a loaded machine has started them all. Either
+			// way none starts once the context has ended.
+			if n := started.Load(); n > maxParallelSegments || want == context.Canceled && n != maxParallelSegments {
 				t.Errorf("%d segments were started, want the %d in flight when the context ended", n, maxParallelSegments)
 			}
 		})

@@ -119,7 +119,7 @@ func testCommitOverTheItemLimit(t *testing.T, h *H) {
 			t.Errorf("Commit of %d bytes: error %q does not hold %q", size, err, want)
 		}
 	}
-	if reqs := rec.Take(); len(reqs) != 0 {
+	if reqs := rec.TakeCalls(); len(reqs) != 0 {
 		t.Errorf("refused Commits sent %v, want no request", Ops(reqs))
 	}
 	want := bytes.Repeat([]byte{7}, fits)
@@ -164,11 +164,11 @@ func testItemSizeLimitAgreesWithTheEngine(t *testing.T, h *H) {
 			if item == nil || item["data"].Type != driver.Binary || len(item["data"].Bytes) != fits {
 				t.Fatalf("the %d-byte item was not stored", core.MaxItemBytes)
 			}
-			rec.Take()
+			rec.TakeCalls()
 			if err := s.Commit(key, make([]byte, fits+1), tt.expiry); !errors.Is(err, core.ErrItemTooLarge) {
 				t.Fatalf("Commit of %d bytes = %v, want ErrItemTooLarge", core.MaxItemBytes+1, err)
 			}
-			if reqs := rec.Take(); len(reqs) != 0 {
+			if reqs := rec.TakeCalls(); len(reqs) != 0 {
 				t.Errorf("the refused Commit sent %v", Ops(reqs))
 			}
 
@@ -264,7 +264,7 @@ func testAllProjectsAliasedNames(t *testing.T, h *H) {
 		t.Fatalf("All = %q, %v; want tok", all, err)
 	}
 	var scans []Request
-	for _, r := range rec.Take() {
+	for _, r := range rec.TakeCalls() {
 		if r.Op == "Scan" {
 			scans = append(scans, r)
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 )
@@ -39,10 +38,11 @@ type Request struct {
 	Status int
 	// More is true for a Scan whose answer has a LastEvaluatedKey.
 	More bool
-	// Retry is true for a later attempt of a call that the SDK retried, as
-	// aws-sdk-go-v2 marks it (its Amz-Sdk-Request header says attempt=2 or
-	// more). aws-sdk-go marks no attempt, so its retries read as calls.
-	Retry bool
+	// Call is the SDK's id of the call this request is an attempt of, the
+	// same for each of its attempts (aws-sdk-go-v2's Amz-Sdk-Invocation-Id
+	// header); empty when the SDK sends none, as aws-sdk-go does, whose
+	// retries then read as calls of their own.
+	Call string
 }
 
 // RoundTrip records req and sends it on.
@@ -78,7 +78,7 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	rec := &Request{Op: op, Body: m, Retry: isRetry(req.Header.Get("Amz-Sdk-Request"))}
+	rec := &Request{Op: op, Body: m, Call: req.Header.Get("Amz-Sdk-Invocation-Id")}
 	r.mu.Lock()
 	r.reqs = append(r.reqs, rec)
 	r.mu.Unlock()
@@ -119,28 +119,24 @@ func (r *Recorder) Take() []Request {
 	return reqs
 }
 
-// isRetry reports whether an Amz-Sdk-Request header, as in
-// "attempt=2; max=3", is that of a retry: an attempt after the first.
-func isRetry(header string) bool {
-	for _, f := range strings.Split(header, ";") {
-		if n, ok := strings.CutPrefix(strings.TrimSpace(f), "attempt="); ok {
-			attempt, err := strconv.Atoi(n)
-			return err == nil && attempt > 1
-		}
-	}
-	return false
-}
+// TakeCalls is Take with the SDK's retries folded in: see Calls.
+func (r *Recorder) TakeCalls() []Request { return Calls(r.Take()) }
 
-// Calls returns reqs without the retries (see Request.Retry): one request
-// for each call of the SDK, however many attempts it took. Counting calls
-// rather than attempts keeps a test that counts a store's requests from
-// failing when aws-sdk-go-v2 retries a request whose connection dropped.
+// Calls returns one request for each call in reqs, however many attempts
+// the SDK made of it (see Request.Call): the last attempt, in the place of
+// the first. Counting calls rather than attempts keeps a test that counts a
+// store's requests from failing when aws-sdk-go-v2 retries an attempt whose
+// connection dropped.
 func Calls(reqs []Request) []Request {
-	var calls []Request
+	calls := make([]Request, 0, len(reqs))
+	at := map[string]int{} // a call's place in calls
 	for _, q := range reqs {
-		if !q.Retry {
-			calls = append(calls, q)
+		if i, seen := at[q.Call]; seen && q.Call != "" {
+			calls[i] = q
+			continue
 		}
+		at[q.Call] = len(calls)
+		calls = append(calls, q)
 	}
 	return calls
 }

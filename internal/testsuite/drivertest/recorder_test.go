@@ -9,21 +9,32 @@ import (
 	"testing"
 )
 
-func TestRecorderCallsLeaveOutTheRetriesAnSDKMarks(t *testing.T) {
+func TestRecorderCallsFoldAnSDKsRetriesIntoTheirCall(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Fail") != "" {
+			w.WriteHeader(http.StatusInternalServerError)
+		}
 		io.WriteString(w, "{}")
 	}))
 	t.Cleanup(srv.Close)
 	rec := &Recorder{}
 	client := &http.Client{Transport: rec}
-	for _, attempt := range []string{"attempt=1; max=3", "attempt=2; max=3", "", "attempt=3; max=3", "attempt=x"} {
+	// Attempts as aws-sdk-go-v2 sends them (a call id each), interleaved,
+	// and as aws-sdk-go sends them (none).
+	for _, a := range []struct{ op, call, fail string }{
+		{"PutItem", "a", "yes"}, {"GetItem", "b", ""}, {"PutItem", "a", ""},
+		{"DeleteItem", "", "yes"}, {"DeleteItem", "", ""}, {"GetItem", "c", ""},
+	} {
 		req, err := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(`{"TableName":"t"}`))
 		if err != nil {
 			t.Fatal(err)
 		}
-		req.Header.Set("X-Amz-Target", "DynamoDB_20120810.PutItem")
-		if attempt != "" {
-			req.Header.Set("Amz-Sdk-Request", attempt)
+		req.Header.Set("X-Amz-Target", "DynamoDB_20120810."+a.op)
+		if a.call != "" {
+			req.Header.Set("Amz-Sdk-Invocation-Id", a.call)
+		}
+		if a.fail != "" {
+			req.Header.Set("Fail", a.fail)
 		}
 		resp, err := client.Do(req)
 		if err != nil {
@@ -31,21 +42,17 @@ func TestRecorderCallsLeaveOutTheRetriesAnSDKMarks(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
-	reqs := rec.Take()
-	if len(reqs) != 5 {
-		t.Fatalf("recorded %d requests, want 5", len(reqs))
+	calls := rec.TakeCalls()
+	if got, want := Ops(calls), []string{"PutItem", "GetItem", "DeleteItem", "DeleteItem", "GetItem"}; !slices.Equal(got, want) {
+		t.Fatalf("calls = %v, want %v", got, want)
 	}
-	var retries []bool
-	for _, q := range reqs {
-		retries = append(retries, q.Retry)
+	if calls[0].Status != http.StatusOK {
+		t.Errorf("the retried PutItem's call has status %d, want its last attempt's, 200", calls[0].Status)
 	}
-	if want := []bool{false, true, false, true, false}; !slices.Equal(retries, want) {
-		t.Errorf("Retry = %v, want %v", retries, want)
+	if n, _ := putCounts(calls); n != 1 {
+		t.Errorf("putCounts = %d, want 1 call", n)
 	}
-	if n := len(Calls(reqs)); n != 3 {
-		t.Errorf("Calls kept %d requests, want the 3 first attempts", n)
-	}
-	if n, _ := putCounts(reqs); n != 3 {
-		t.Errorf("putCounts = %d, want 3 calls", n)
+	if rest := rec.Take(); len(rest) != 0 {
+		t.Errorf("TakeCalls left %d requests recorded", len(rest))
 	}
 }

@@ -36,7 +36,7 @@ func testOneRequestPerCall(t *testing.T, h *H) {
 	if err := s.Commit("expired", []byte("b"), past); err != nil {
 		t.Fatal(err)
 	}
-	rec.Take()
+	rec.TakeCalls()
 
 	bad := map[string]string{
 		"empty":            "",
@@ -77,7 +77,7 @@ func testOneRequestPerCall(t *testing.T, h *H) {
 			if err := c.do(); err != nil {
 				t.Fatal(err)
 			}
-			if got := Ops(rec.Take()); !slices.Equal(got, c.want) {
+			if got := Ops(rec.TakeCalls()); !slices.Equal(got, c.want) {
 				t.Errorf("requests = %q, want %q", got, c.want)
 			}
 		})
@@ -201,7 +201,7 @@ func testAllFollowsPagesCutBySize(t *testing.T, h *H) {
 			rec := &Recorder{}
 			s := recordedStore(t, h, rec, table, core.WithScanSegments(tc.segments))
 			mustAll(t, s, want)
-			reqs := rec.Take()
+			reqs := rec.TakeCalls()
 			if scans := Count(reqs, "Scan"); scans != len(reqs) || scans < tc.minScans {
 				t.Errorf("All sent %q, want only Scans, at least %d", Ops(reqs), tc.minScans)
 			}
@@ -220,14 +220,14 @@ func testAllOfAnEmptyTable(t *testing.T, h *H) {
 			if err != nil || got == nil || len(got) != 0 {
 				t.Errorf("All = %#v, %v; want an empty non-nil map", got, err)
 			}
-			if reqs := rec.Take(); len(reqs) != segments || Count(reqs, "Scan") != segments {
+			if reqs := rec.TakeCalls(); len(reqs) != segments || Count(reqs, "Scan") != segments {
 				t.Errorf("All requests = %q, want %d Scans", Ops(reqs), segments)
 			}
 			got, err = s.AllCtx(context.Background())
 			if err != nil || got == nil || len(got) != 0 {
 				t.Errorf("AllCtx = %#v, %v; want an empty non-nil map", got, err)
 			}
-			if reqs := rec.Take(); len(reqs) != segments || Count(reqs, "Scan") != segments {
+			if reqs := rec.TakeCalls(); len(reqs) != segments || Count(reqs, "Scan") != segments {
 				t.Errorf("AllCtx requests = %q, want %d Scans", Ops(reqs), segments)
 			}
 		})

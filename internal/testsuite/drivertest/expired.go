@@ -84,7 +84,7 @@ func testDeleteExpiredRemovesExpired(t *testing.T, h *H) {
 			if err != nil || n != 11 {
 				t.Fatalf("DeleteExpired = %d, %v; want 11, nil", n, err)
 			}
-			reqs := rec.Take()
+			reqs := rec.TakeCalls()
 			if got := h.TableKeys(t, h.Client(t), s.TableName(), "token"); fmt.Sprint(got) != fmt.Sprint(live) {
 				t.Errorf("table holds %v, want the live sessions %v", got, live)
 			}
@@ -179,7 +179,7 @@ func testDeleteExpiredChangedAfterRead(t *testing.T, h *H) {
 			if err != nil || n != 0 {
 				t.Fatalf("DeleteExpired = %d, %v; want 0, nil: the item changed after the Scan read it", n, err)
 			}
-			if ops := Ops(rec.Take()); fmt.Sprint(ops) != "[Scan DeleteItem]" {
+			if ops := Ops(rec.TakeCalls()); fmt.Sprint(ops) != "[Scan DeleteItem]" {
 				t.Errorf("requests = %v, want [Scan DeleteItem]: one conditional delete, refused", ops)
 			}
 			if _, found, err := plain.Find("tok"); err != nil || found != tc.wantFound {

@@ -38,11 +38,11 @@ func hostileCounted(t testing.TB, h *H) (Client, *Recorder) {
 	return h.NewClient(t, ClientOptions{Transport: rec}), rec
 }
 
-// hostileRequests fails t unless want requests were sent since the last
-// Take of rec.
+// hostileRequests fails t unless want calls were sent since the last Take
+// of rec; an SDK's retries are not counted (see Calls).
 func hostileRequests(t testing.TB, rec *Recorder, what string, want int) {
 	t.Helper()
-	if got := rec.Take(); len(got) != want {
+	if got := rec.TakeCalls(); len(got) != want {
 		t.Errorf("%s sent %d requests %v, want %d", what, len(got), Ops(got), want)
 	}
 }

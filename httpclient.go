@@ -41,7 +41,8 @@ const caBundleVar = "AWS_CA_BUNDLE"
 // Scan page arriving slowly but steadily is not cut off; the store's bound
 // on each call (WithTimeout) still applies. A read ended by silence fails
 // with a net.Error whose Timeout method returns true. Its Transport wraps an
-// *http.Transport of its own.
+// *http.Transport of its own; the client's CloseIdleConnections closes that
+// transport's idle connections.
 //
 // When AWS_CA_BUNDLE is set, the client trusts the certificate authorities
 // in that PEM file instead of the system's, as the SDK does for its own
@@ -63,7 +64,7 @@ func newHTTPClient(maxConns int, quiet time.Duration) (*http.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &http.Client{Transport: roundTripFunc(core.BoundSilence(tr.RoundTrip, quiet))}, nil
+	return &http.Client{Transport: boundTransport{tr, core.BoundSilence(tr.RoundTrip, quiet)}}, nil
 }
 
 // newTransport returns NewHTTPClient's transport: pooled for maxConns, with
@@ -92,11 +93,19 @@ func newTransport(maxConns int) (*http.Transport, error) {
 	return tr, nil
 }
 
-// roundTripFunc is a function that is an http.RoundTripper.
-type roundTripFunc func(*http.Request) (*http.Response, error)
+// boundTransport is NewHTTPClient's transport: tr, with the bound on
+// silence in front of it.
+type boundTransport struct {
+	tr *http.Transport
+	do func(*http.Request) (*http.Response, error)
+}
 
-// RoundTrip returns f(r).
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+// RoundTrip sends r through tr under the bound on silence.
+func (b boundTransport) RoundTrip(r *http.Request) (*http.Response, error) { return b.do(r) }
+
+// CloseIdleConnections closes tr's idle connections, so that the client's
+// CloseIdleConnections still reaches them.
+func (b boundTransport) CloseIdleConnections() { b.tr.CloseIdleConnections() }
 
 // loadCABundle returns a pool of the certificates in the PEM file at path.
 func loadCABundle(path string) (*x509.CertPool, error) {

@@ -1,8 +1,13 @@
 package dynamostore
 
 import (
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestNewHTTPClientSizesIdlePoolAndBoundsWaitsOnly(t *testing.T) {
@@ -28,5 +33,39 @@ func TestNewHTTPClientSizesIdlePoolAndBoundsWaitsOnly(t *testing.T) {
 	}
 	if _, plain := hc.Transport.(*http.Transport); plain {
 		t.Errorf("NewHTTPClient: the transport is a bare *http.Transport; want it wrapped with the bound on silence")
+	}
+}
+
+func TestNewHTTPClientClosesItsIdleConnections(t *testing.T) {
+	// What a service's shutdown, or a test that checks for leaked
+	// goroutines, asks of the client: http.Client.CloseIdleConnections
+	// reaches the pool behind the bound on silence.
+	t.Setenv("AWS_CA_BUNDLE", "")
+	var closed atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "ok")
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateClosed {
+			closed.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	hc, err := NewHTTPClient(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := hc.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	hc.CloseIdleConnections()
+	for deadline := time.Now().Add(10 * time.Second); closed.Load() == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the idle connection was still open 10 s after CloseIdleConnections")
+		}
 	}
 }

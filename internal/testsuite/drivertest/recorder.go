@@ -12,11 +12,11 @@ import (
 
 // Recorder is the suite's one http.RoundTripper for watching and counting a
 // client's requests: it records each request's DynamoDB operation and JSON
-// body as it is sent and,
-// for a Scan, whether the answer said there is another page. With ScanLimit
-// set it adds a Limit to every Scan, so that a small table is read in many
-// pages. It passes requests on to Next, or http.DefaultTransport when Next
-// is nil. It is safe for concurrent use.
+// body as it is sent and, for a Scan, whether the answer said there is
+// another page. Take returns every attempt, TakeCalls one request per call
+// of the SDK. With ScanLimit set it adds a Limit to every Scan, so that a
+// small table is read in many pages. It passes requests on to Next, or
+// http.DefaultTransport when Next is nil. It is safe for concurrent use.
 type Recorder struct {
 	// Next carries the requests on; nil means http.DefaultTransport.
 	Next http.RoundTripper

@@ -19,7 +19,7 @@ test:
 
 # Builds the README's usage code, for both packages, as a module of its own
 # outside the repository, and runs it on DynamoDB Local with the README's
-# environment (scripts/readme-check.sh). About 30 s once the build cache is
+# environment (scripts/readme-check.sh). 10 to 30 s once the build cache is
 # warm.
 readme-check:
 	./scripts/readme-check.sh

@@ -80,6 +80,9 @@ func WithDeleteWins(on bool) Option { return core.WithDeleteWins(on) }
 // when it changes, and an idle one ends after between 90% and 100% of its
 // idle timeout.
 //
+// A skipped Commit writes nothing, so it never brings back a session deleted
+// meanwhile; without WithDeleteWins it returns nil all the same.
+//
 // With WithDeleteWins too, such a Commit sends one GetItem instead of the
 // PutItem, to confirm that the session still exists (only DynamoDB knows
 // whether another app server deleted it), and returns ErrSessionDeleted if it

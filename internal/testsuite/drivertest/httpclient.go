@@ -253,12 +253,16 @@ func (f *pacedFront) answers() []answer {
 	return append([]answer(nil), f.log...)
 }
 
-// answersOnce returns the answers once ok holds for them, or after 10 s:
-// the client may have read an answer whole before the front recorded it.
-func (f *pacedFront) answersOnce(ok func([]answer) bool) []answer {
+// settledAnswers returns the answers once the last of them was sent whole,
+// or after 10 s: the client may have read an answer whole before the front
+// recorded it.
+func (f *pacedFront) settledAnswers() []answer {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_ = testenv.WaitFor(ctx, "the front's answers", func(context.Context) (bool, error) { return ok(f.answers()), nil })
+	_ = testenv.WaitFor(ctx, "the front's answers", func(context.Context) (bool, error) {
+		a := f.answers()
+		return len(a) > 0 && a[len(a)-1].whole, nil
+	})
 	return f.answers()
 }
 
@@ -386,7 +390,7 @@ func testRecommendedSetUpLeavesOtherClients(t *testing.T, h *H) {
 	// aws-sdk-go-v2 itself breaks off at its start (see
 	// testRecommendedClientEndsSilentAnswer) may come first; the answer must
 	// then have been read whole by the retry, in one attempt of 11 s or more.
-	answers := f.answersOnce(func(a []answer) bool { return len(a) > 0 && a[len(a)-1].whole })
+	answers := f.settledAnswers()
 	if !lastWhole(answers, "GetItem", 11*time.Second) {
 		t.Errorf("the front's answers: %v; want the last a GetItem sent whole over 11 s or more: the slow answer must complete in one attempt", answers)
 	}
@@ -421,7 +425,7 @@ func testRecommendedClientCompletesSlowSteadyAnswer(t *testing.T, h *H) {
 	// An attempt that aws-sdk-go-v2 itself breaks off at its start (see
 	// testRecommendedClientEndsSilentAnswer) may come first; the page must
 	// then have been read whole by the retry.
-	answers := f.answersOnce(func(a []answer) bool { return len(a) > 0 && a[len(a)-1].whole })
+	answers := f.settledAnswers()
 	if !lastWhole(answers, "Scan", 5*time.Second) {
 		t.Errorf("the front's answers: %v; want the last a Scan page sent whole over more than 5 s", answers)
 	}
@@ -457,7 +461,7 @@ func testRecommendedClientEndsSilentAnswer(t *testing.T, h *H) {
 	if err != nil || !found || !bytes.Equal(b, data) {
 		t.Fatalf("Find with an answer stalled half way, in %v = %v, %v; want the data after a retry", took, found, err)
 	}
-	answers := f.answersOnce(func(a []answer) bool { return len(a) > 0 && a[len(a)-1].whole })
+	answers := f.settledAnswers()
 	if !heldFor(answers, want) {
 		t.Errorf("the front's answers: %v; want a stalled one that the client hung up on after %v of silence", answers, want)
 	}
